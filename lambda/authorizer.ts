@@ -1,0 +1,115 @@
+import type { APIGatewayAuthorizerResult, Context } from "aws-lambda";
+import type { AuditRecord, AuditWriter } from "./audit/audit-log";
+import type { AuthorizerConfig } from "./config";
+import { decide, type Identity } from "./decision";
+import { VerificationUnavailableError } from "./errors";
+import { extractKey, type AuthorizerEvent } from "./key/extract-key";
+import { fingerprint, hashKey } from "./key/fingerprint";
+import { buildAuthorizerContext } from "./policy/authorizer-context";
+import { buildPolicy } from "./policy/build-policy";
+import { evaluatePolicy } from "./policy/evaluate-policy";
+import { parseMethodArn } from "./policy/method-arn";
+import type { VerdictResolver } from "./verdict/verdict-resolver";
+
+/** The usage-plan key API Gateway meters this identity by (see the usage plans section of the README). */
+export interface UsageKeyResolver {
+  resolve(identity: Identity): Promise<{ key?: string; tier?: string; error?: string }>;
+}
+
+export interface AuthorizerDependencies {
+  config: Pick<AuthorizerConfig, "requiredScopes" | "allowOrgKeys" | "routeRules">;
+  verdicts: Pick<VerdictResolver, "resolve">;
+  audit: AuditWriter;
+  usage?: UsageKeyResolver;
+}
+
+export type AuthorizerHandler = (event: AuthorizerEvent, context?: Partial<Context>) => Promise<APIGatewayAuthorizerResult>;
+
+/** API Gateway turns exactly this message into a 401. */
+export const UNAUTHORIZED = "Unauthorized";
+
+export function createAuthorizer(deps: AuthorizerDependencies): AuthorizerHandler {
+  let coldStart = true;
+
+  return async function handler(event, context) {
+    const started = performance.now();
+    const record: Partial<AuditRecord> = { ...describeRequest(event), cold_start: coldStart, function_request_id: context?.awsRequestId };
+    coldStart = false;
+    const finish = (fields: Pick<AuditRecord, "decision" | "reason"> & Partial<AuditRecord>) =>
+      deps.audit({ ...record, ...fields, latency_ms: Math.round((performance.now() - started) * 1000) / 1000 } as AuditRecord);
+
+    const target = parseMethodArn(event?.methodArn);
+    if (!target) {
+      finish({ decision: "error", reason: "bad_method_arn" });
+      throw new Error("Authorizer error: the event has no valid methodArn");
+    }
+
+    const extraction = extractKey(event);
+    if (!extraction.ok) {
+      finish({ decision: "deny", reason: extraction.reason });
+      throw new Error(UNAUTHORIZED);
+    }
+    const keyHash = hashKey(extraction.key);
+    record.key_fingerprint = fingerprint(keyHash);
+
+    let resolved;
+    try {
+      resolved = await deps.verdicts.resolve(keyHash, extraction.key);
+    } catch (error) {
+      const cause = error instanceof VerificationUnavailableError ? error.message : `internal: ${(error as Error).name}`;
+      finish({ decision: "error", reason: "upstream_unavailable", upstream_error: cause });
+      throw new Error("Authorizer error: key verification is unavailable");
+    }
+    record.verdict_source = resolved.source;
+    if (resolved.cacheError) record.cache_error = resolved.cacheError;
+    if (resolved.upstreamError) record.upstream_error = resolved.upstreamError.message;
+
+    const decision = decide(resolved.verdict, deps.config);
+    if (resolved.verdict.valid) {
+      record.key_id = resolved.verdict.keyId;
+      record.user_id = resolved.verdict.userId;
+      record.org_code = resolved.verdict.orgCode;
+    }
+    if (!decision.allow) {
+      finish({ decision: "deny", reason: decision.reason });
+      throw new Error(UNAUTHORIZED);
+    }
+
+    const policyDocument = buildPolicy(target, new Set(decision.identity.scopes), deps.config.routeRules);
+    const result: APIGatewayAuthorizerResult = {
+      principalId: decision.identity.principalId,
+      policyDocument,
+      context: buildAuthorizerContext(decision.identity, resolved.source),
+    };
+
+    if (deps.usage) {
+      // Metering must never fail a request: a failure is logged and the request goes on without it.
+      const usage = await deps.usage.resolve(decision.identity).catch((error: unknown) => ({ error: String(error), key: undefined, tier: undefined }));
+      if (usage.key) result.usageIdentifierKey = usage.key;
+      record.usage_tier = usage.tier;
+      if (usage.error) record.usage_error = usage.error;
+    }
+
+    // The policy covers the whole stage; this request's own route may still be one the key lacks a scope for.
+    const routeAllowed = evaluatePolicy(policyDocument, event.methodArn) === "allow";
+    const stale = resolved.source === "stale";
+    finish(routeAllowed ? { decision: "allow", reason: stale ? "stale_allow" : "allowed" } : { decision: "deny", reason: "route_scope_missing" });
+    return result;
+  };
+}
+
+function describeRequest(event: AuthorizerEvent): Partial<AuditRecord> {
+  const arn = parseMethodArn(event?.methodArn);
+  const fields: Partial<AuditRecord> = arn ? { api_id: arn.apiId, stage: arn.stage, method: arn.method, path: `/${arn.resourcePath}` } : {};
+  if (event?.type === "REQUEST") {
+    const rc = event.requestContext;
+    if (typeof event.path === "string") fields.path = event.path;
+    if (typeof event.httpMethod === "string") fields.method = event.httpMethod;
+    if (rc && typeof rc === "object") {
+      if (typeof rc.requestId === "string") fields.request_id = rc.requestId;
+      if (typeof rc.identity?.sourceIp === "string") fields.source_ip = rc.identity.sourceIp;
+      if (typeof rc.identity?.userAgent === "string") fields.user_agent = rc.identity.userAgent.slice(0, 256);
+    }
+  }
+  return fields;
+}

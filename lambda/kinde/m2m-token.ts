@@ -1,0 +1,72 @@
+import { causeOfFetchFailure, VerificationUnavailableError } from "../errors";
+import type { ClientSecretSource } from "./client-secret";
+
+interface CachedToken {
+  value: string;
+  /** Epoch ms after which the token is no longer handed out. */
+  renewAt: number;
+}
+
+/**
+ * Kinde M2M access tokens (client credentials grant). A token is fetched on first need, shared by
+ * concurrent callers, and kept until shortly before `expires_in`: every token request is counted
+ * (and billed) by Kinde.
+ */
+export class M2MTokenProvider {
+  private cached: CachedToken | undefined;
+  private pending: Promise<CachedToken> | undefined;
+
+  constructor(
+    private readonly domain: string,
+    private readonly clientId: string,
+    private readonly clientSecret: ClientSecretSource,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async token(signal: AbortSignal): Promise<string> {
+    if (this.cached && this.now() < this.cached.renewAt) return this.cached.value;
+    this.pending ??= this.request(signal).finally(() => {
+      this.pending = undefined;
+    });
+    const token = await this.pending;
+    this.cached = token;
+    return token.value;
+  }
+
+  /** Forget a token Kinde refused, so the next call fetches a new one. */
+  invalidate(token: string): void {
+    if (this.cached?.value === token) this.cached = undefined;
+  }
+
+  private async request(signal: AbortSignal): Promise<CachedToken> {
+    const body = new URLSearchParams({
+      grant_type: "client_credentials",
+      client_id: this.clientId,
+      client_secret: await this.clientSecret(),
+      audience: `${this.domain}/api`,
+    });
+    let response: Response;
+    try {
+      response = await fetch(`${this.domain}/oauth2/token`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
+        body,
+        signal,
+      });
+    } catch (error) {
+      throw new VerificationUnavailableError(causeOfFetchFailure(error), "the M2M token request failed");
+    }
+    const payload = (await response.json().catch(() => undefined)) as { access_token?: unknown; expires_in?: unknown } | undefined;
+    if (response.status === 400 || response.status === 401 || response.status === 403) {
+      throw new VerificationUnavailableError("kinde_auth_failed", `Kinde refused the M2M client credentials (HTTP ${response.status})`);
+    }
+    if (response.status === 429) throw new VerificationUnavailableError("kinde_rate_limited", "token endpoint answered 429");
+    if (!response.ok) throw new VerificationUnavailableError("kinde_server_error", `token endpoint answered ${response.status}`);
+    if (typeof payload?.access_token !== "string" || payload.access_token === "") {
+      throw new VerificationUnavailableError("kinde_bad_response", "token response has no access_token");
+    }
+    const lifetimeMs = typeof payload.expires_in === "number" && payload.expires_in > 0 ? payload.expires_in * 1000 : 60_000;
+    // Renew early by a tenth of the lifetime (at most a minute) so a token never expires in flight.
+    return { value: payload.access_token, renewAt: this.now() + lifetimeMs - Math.min(lifetimeMs / 10, 60_000) };
+  }
+}
