@@ -3,7 +3,7 @@
  * container at start-up, so a malformed setting fails the container with a message naming it.
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { stdoutAuditWriter } from "./audit/audit-log";
+import { stdoutAuditWriter, type AuditWriter } from "./audit/audit-log";
 import { createAuthorizer } from "./authorizer";
 import { DynamoDbVerdictStore } from "./cache/dynamodb-verdict-store";
 import { MemoryVerdictCache } from "./cache/memory-verdict-cache";
@@ -13,7 +13,7 @@ import { M2MTokenProvider } from "./kinde/m2m-token";
 import { KindeVerifyClient } from "./kinde/verify-client";
 import { VerdictResolver } from "./verdict/verdict-resolver";
 
-export function authorizerFromConfig(config: AuthorizerConfig) {
+export function authorizerFromConfig(config: AuthorizerConfig, audit: AuditWriter = stdoutAuditWriter()) {
   const tokens = new M2MTokenProvider(config.kinde.domain, config.kinde.clientId, clientSecretSource(config.kinde));
   const dynamodb = config.cacheTableName
     ? new DynamoDBClient({
@@ -30,7 +30,7 @@ export function authorizerFromConfig(config: AuthorizerConfig) {
     staleIfErrorMs: config.staleIfErrorSeconds * 1000,
     verifyTimeoutMs: config.verifyTimeoutMs,
   });
-  return createAuthorizer({ config, verdicts, audit: stdoutAuditWriter() });
+  return createAuthorizer({ config, verdicts, audit });
 }
 
 export const handler = authorizerFromConfig(loadConfig());
