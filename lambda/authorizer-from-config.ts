@@ -1,0 +1,31 @@
+/** Wires the authorizer's parts together from its configuration. */
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { stdoutAuditWriter, type AuditWriter } from "./audit/audit-log";
+import { createAuthorizer } from "./authorizer";
+import { DynamoDbVerdictStore } from "./cache/dynamodb-verdict-store";
+import { MemoryVerdictCache } from "./cache/memory-verdict-cache";
+import type { AuthorizerConfig } from "./config";
+import { clientSecretSource } from "./kinde/client-secret";
+import { M2MTokenProvider } from "./kinde/m2m-token";
+import { KindeVerifyClient } from "./kinde/verify-client";
+import { VerdictResolver } from "./verdict/verdict-resolver";
+
+export function authorizerFromConfig(config: AuthorizerConfig, audit: AuditWriter = stdoutAuditWriter()) {
+  const tokens = new M2MTokenProvider(config.kinde.domain, config.kinde.clientId, clientSecretSource(config.kinde));
+  const dynamodb = config.cacheTableName
+    ? new DynamoDBClient({
+        // A cache must answer fast or be skipped: no retries, short connection and request timeouts.
+        maxAttempts: 1,
+        requestHandler: { connectionTimeout: config.dynamoDbTimeoutMs, requestTimeout: config.dynamoDbTimeoutMs },
+      })
+    : undefined;
+  const verdicts = new VerdictResolver({
+    memory: new MemoryVerdictCache(config.memoryCacheMaxEntries, config.memoryCacheTtlSeconds * 1000),
+    store: dynamodb && config.cacheTableName ? new DynamoDbVerdictStore(dynamodb, config.cacheTableName, config.dynamoDbTimeoutMs, config.staleIfErrorSeconds * 1000) : undefined,
+    kinde: new KindeVerifyClient(config.kinde.domain, tokens),
+    lifetimes: { positiveMs: config.cacheTtlSeconds * 1000, negativeMs: config.negativeCacheTtlSeconds * 1000 },
+    staleIfErrorMs: config.staleIfErrorSeconds * 1000,
+    verifyTimeoutMs: config.verifyTimeoutMs,
+  });
+  return createAuthorizer({ config, verdicts, audit });
+}
