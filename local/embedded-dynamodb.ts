@@ -1,5 +1,5 @@
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceInUseException } from "@aws-sdk/client-dynamodb";
-import type { Server } from "node:http";
+import type { IncomingMessage, Server } from "node:http";
 
 /** dynalite has no type definitions; this is the part of its API used here. */
 type Dynalite = (options: { createTableMs?: number; deleteTableMs?: number; updateTableMs?: number }) => Server;
@@ -8,12 +8,19 @@ const dynalite = require("dynalite") as Dynalite;
 export interface EmbeddedDynamoDb {
   /** http://127.0.0.1:<port>, for AWS_ENDPOINT_URL_DYNAMODB. */
   endpoint: string;
+  /** Requests received per operation (GetItem, PutItem, ...), for tests and the benchmark. */
+  readonly operations: Map<string, number>;
   stop(): Promise<void>;
 }
 
 /** An in-memory DynamoDB-protocol server (dynalite) on loopback. */
 export async function startEmbeddedDynamoDb(port = 0): Promise<EmbeddedDynamoDb> {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const operations = new Map<string, number>();
+  server.on("request", (req: IncomingMessage) => {
+    const operation = String(req.headers["x-amz-target"] ?? "").split(".").pop() ?? "";
+    operations.set(operation, (operations.get(operation) ?? 0) + 1);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, "127.0.0.1", () => resolve());
@@ -22,6 +29,7 @@ export async function startEmbeddedDynamoDb(port = 0): Promise<EmbeddedDynamoDb>
   if (address === null || typeof address === "string") throw new Error("unexpected dynalite address");
   return {
     endpoint: `http://127.0.0.1:${address.port}`,
+    operations,
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
