@@ -209,7 +209,10 @@ describe("caching", () => {
     expect(kinde.calls.verify).toBe(1);
 
     const second = container();
+    const before = { get: dynamo.operations.get("GetItem") ?? 0, put: dynamo.operations.get("PutItem") ?? 0 };
     const shared = await second.handler(requestEvent(`Bearer ${ALICE}`));
+    expect(dynamo.operations.get("GetItem")).toBe(before.get + 1);
+    expect(dynamo.operations.get("PutItem") ?? 0).toBe(before.put);
     expect(shared.context?.verdict_source).toBe("dynamodb");
     expect(shared.principalId).toBe("kp_alice");
     expect(kinde.calls).toEqual({ token: 1, verify: 1 });
@@ -229,6 +232,7 @@ describe("caching", () => {
     const results = await Promise.all(Array.from({ length: 50 }, () => c.handler(requestEvent(`Bearer ${ALICE}`))));
     expect(results.every((r) => r.principalId === "kp_alice")).toBe(true);
     expect(kinde.calls).toEqual({ token: 1, verify: 1 });
+    expect(await scanTable()).toContain(`verdict#${hashKey(ALICE)}`);
   });
 
   it("reuses one M2M token for many keys", async () => {
