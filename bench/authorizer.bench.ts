@@ -99,7 +99,7 @@ async function main(): Promise<void> {
 
   const bundlePath = join(packageRoot(), "dist", "authorizer", "index.mjs");
   const bundleBytes = await bundleAuthorizer(bundlePath);
-  const loadTimes = Array.from({ length: 5 }, () => bundleLoadMs(bundlePath, kindeUrl)).sort((a, b) => a - b);
+  const loads = Array.from({ length: 5 }, () => bundleLoad(bundlePath, kindeUrl)).sort((a, b) => a.ms - b.ms);
 
   console.log("\nKeygate authorizer benchmark (in-process handler, loopback dynalite and Kinde emulator)\n");
   console.log("| path | runs | p50 ms | p99 ms | Kinde calls/req | GetItem/req | PutItem/req |");
@@ -108,18 +108,20 @@ async function main(): Promise<void> {
     console.log(`| ${r.path} | ${r.runs} | ${r.p50.toFixed(4)} | ${r.p99.toFixed(4)} | ${r.kindeCalls.toFixed(2)} | ${r.getItems.toFixed(2)} | ${r.putItems.toFixed(2)} |`);
   }
   console.log(`\nmemory-hit throughput, one core: ${Math.round(throughput).toLocaleString("en-US")} requests/s`);
-  console.log(`bundle: ${(bundleBytes / 1024).toFixed(1)} KiB (${statSync(bundlePath).size} bytes), load time median ${loadTimes[2]!.toFixed(0)} ms (node ${process.version})`);
+  console.log(`bundle: ${(bundleBytes / 1024).toFixed(1)} KiB (${statSync(bundlePath).size} bytes), load time median ${loads[2]!.ms.toFixed(0)} ms, process RSS after load ${loads[2]!.rssMiB.toFixed(0)} MiB (node ${process.version})`);
+  console.log(`process RSS of this benchmark after ${KINDE_MISSES} cached verdicts: ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`);
   console.log(`machine: ${process.platform} ${process.arch}, ${(await import("node:os")).cpus().length} cores\n`);
 }
 
-/** Time for a fresh Node process to import the bundle (a proxy for the init part of a cold start). */
-function bundleLoadMs(bundlePath: string, kindeUrl: string): number {
-  const script = `const t=performance.now();await import(${JSON.stringify(`file://${bundlePath}`)});console.log(performance.now()-t)`;
+/** Time and memory for a fresh Node process to import the bundle (a proxy for the init part of a cold start). */
+function bundleLoad(bundlePath: string, kindeUrl: string): { ms: number; rssMiB: number } {
+  const script = `const t=performance.now();await import(${JSON.stringify(`file://${bundlePath}`)});console.log(performance.now()-t, process.memoryUsage().rss/2**20)`;
   const output = execFileSync(process.execPath, ["--input-type=module", "-e", script], {
     env: { ...process.env, KINDE_DOMAIN: kindeUrl, KINDE_M2M_CLIENT_ID: "bench", KINDE_M2M_CLIENT_SECRET: "bench-secret" },
     encoding: "utf8",
   });
-  return Number(output.trim());
+  const [ms, rssMiB] = output.trim().split(" ").map(Number);
+  return { ms: ms!, rssMiB: rssMiB! };
 }
 
 main().catch((error: unknown) => {
