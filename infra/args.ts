@@ -1,0 +1,148 @@
+import type * as aws from "@pulumi/aws";
+import type * as pulumi from "@pulumi/pulumi";
+
+/** The Kinde business whose user-level API keys are accepted, and the M2M application that verifies them. */
+export interface KindeSettings {
+  /** Base URL of the Kinde business, e.g. `https://acme.kinde.com` (`acme.kinde.com` means the same): https only, no path. */
+  domain: string;
+  /** Client id of the Kinde M2M application that holds the `read:api_keys` scope. */
+  clientId: pulumi.Input<string>;
+  /**
+   * That application's client secret. Pass a Pulumi secret (`config.requireSecret(...)`): it is
+   * stored in AWS Secrets Manager, and the function only ever receives the secret's ARN.
+   */
+  clientSecret: pulumi.Input<string>;
+}
+
+interface ProtectedApiCommon {
+  /**
+   * Key used in the names of this API's child resources (`<component>-<name>-authorizer`, ...).
+   * Keep it stable: changing it replaces the API's authorizer. Defaults to `restApiId` when that
+   * is a plain string, else to the entry's position in `apis`. Letters, digits, `-` and `_`.
+   */
+  name?: string;
+  /**
+   * Stages of this API that serve protected methods. Checked at preview time; reported in the
+   * `apis` output so you know which stages to redeploy after attaching the authorizer.
+   */
+  stageNames?: string[];
+}
+
+/** A REST API defined in the same Pulumi program. */
+export interface ProtectedRestApiResource extends ProtectedApiCommon {
+  restApi: aws.apigateway.RestApi;
+  restApiId?: never;
+}
+
+/** A REST API defined elsewhere (another stack, the console, CloudFormation), named by its id. */
+export interface ProtectedRestApiId extends ProtectedApiCommon {
+  /** The REST API's id, e.g. `a1b2c3d4e5`. */
+  restApiId: pulumi.Input<string>;
+  restApi?: never;
+}
+
+export type ProtectedApi = ProtectedRestApiResource | ProtectedRestApiId;
+
+export interface CacheTableSettings {
+  /** Point-in-time recovery. The table only holds cached verdicts, so it is off by default. */
+  pointInTimeRecovery?: boolean;
+  /** DynamoDB deletion protection. Off by default: losing the cache only costs Kinde calls. */
+  deletionProtection?: boolean;
+}
+
+export interface AuditLogSettings {
+  /** Days the audit records are kept: one of CloudWatch's allowed values (0 = never expire). Default 365. */
+  retentionInDays?: number;
+  /**
+   * KMS key to encrypt the audit log group with. Its key policy must allow the CloudWatch Logs
+   * service principal of this Region to use it.
+   */
+  kmsKeyArn?: pulumi.Input<string>;
+  /** A metric filter counting decisions by `decision` and `reason` (namespace `Keygate`). Default true. */
+  metrics?: boolean;
+}
+
+export interface UserKeyAuthorizerArgs {
+  kinde: KindeSettings;
+  /**
+   * REST APIs to protect. Each gets a Lambda authorizer, a permission to invoke the function and
+   * Keygate's gateway responses. May be empty when APIs are defined with OpenAPI instead: see the
+   * `openApiSecurityScheme` output.
+   */
+  apis?: ProtectedApi[];
+  /**
+   * For REST APIs defined with OpenAPI: also create a role API Gateway assumes to invoke the
+   * authorizer, and export `openApiSecurityScheme`, an `x-amazon-apigateway-authorizer` security
+   * scheme ready to paste into the definition. Default false.
+   */
+  openApi?: boolean;
+
+  /** Lifetime of a positive verdict in the shared cache, seconds (1..86400). Default 300. */
+  cacheTtlSeconds?: number;
+  /** Lifetime of a negative verdict (invalid, revoked, unknown key), seconds (1..86400). Default 30. */
+  negativeCacheTtlSeconds?: number;
+  /** Lifetime of a verdict in one container's memory, seconds (0..86400; capped at `cacheTtlSeconds`). Default 30. */
+  memoryCacheTtlSeconds?: number;
+  /**
+   * While Kinde is unreachable, keep allowing a key whose positive verdict expired less than this
+   * many seconds ago (0..86400). Default 0: never allow without a fresh verdict.
+   */
+  staleIfErrorSeconds?: number;
+  /** Budget for one Kinde verification including retries, milliseconds (100..30000). Default 2500. */
+  verifyTimeoutMs?: number;
+  /** Budget for one DynamoDB call before the cache is skipped, milliseconds (10..2000). Default 250. */
+  dynamoDbTimeoutMs?: number;
+  /** Scopes every key must carry, e.g. `["api:access"]`. Default none. */
+  requiredScopes?: string[];
+  /** Accept organization-level keys (principal `org:<org_code>`). Default false: user keys only. */
+  allowOrgKeys?: boolean;
+  /**
+   * Scopes a key needs per route, e.g. `{"GET /profile/*": "read:profile", "POST /orders": ["write:orders"]}`.
+   * Routes without a rule are open to every authenticated key.
+   */
+  routeScopes?: Record<string, string | string[]>;
+
+  /** `REQUEST` (default: the function sees headers, source IP and user agent) or `TOKEN`. */
+  authorizerType?: "REQUEST" | "TOKEN";
+  /**
+   * How long API Gateway reuses an answer for the same `Authorization` header, seconds (0..3600;
+   * 0 disables the gateway cache). Default 300. A revoked key stays usable this long.
+   */
+  authorizerResultTtlSeconds?: number;
+  /** Lambda memory, MB (128..10240). Default 256. */
+  memorySizeMb?: number;
+
+  cacheTable?: CacheTableSettings;
+  auditLog?: AuditLogSettings;
+  /** Tags for every taggable resource. Never put a secret here. */
+  tags?: Record<string, string>;
+}
+
+export const DEFAULTS = {
+  cacheTtlSeconds: 300,
+  negativeCacheTtlSeconds: 30,
+  memoryCacheTtlSeconds: 30,
+  staleIfErrorSeconds: 0,
+  verifyTimeoutMs: 2_500,
+  dynamoDbTimeoutMs: 250,
+  allowOrgKeys: false,
+  authorizerType: "REQUEST",
+  authorizerResultTtlSeconds: 300,
+  memorySizeMb: 256,
+  auditLogRetentionInDays: 365,
+  auditLogMetrics: true,
+  pointInTimeRecovery: false,
+  deletionProtection: false,
+} as const;
+
+/** The Lambda runtime and architecture: a current Node LTS on Graviton. */
+export const LAMBDA_RUNTIME = "nodejs22.x";
+export const LAMBDA_ARCHITECTURE = "arm64";
+
+/**
+ * The function must outlive the longest path through it: a Kinde verification (with retries), a
+ * DynamoDB read and write, plus slack for a cold start that fetches the secret.
+ */
+export function lambdaTimeoutSeconds(verifyTimeoutMs: number, dynamoDbTimeoutMs: number): number {
+  return Math.max(5, Math.ceil((verifyTimeoutMs + 2 * dynamoDbTimeoutMs + 2_000) / 1_000));
+}

@@ -1,0 +1,61 @@
+import type * as aws from "@pulumi/aws";
+
+/**
+ * IAM policy documents, as plain data so tests can read them statement by statement. Each grants
+ * only what the authorizer's code calls, on the one resource it calls it on.
+ */
+
+/** The DynamoDB calls the verdict cache makes (lambda/cache/dynamodb-verdict-store.ts). */
+export const CACHE_TABLE_ACTIONS = ["dynamodb:GetItem", "dynamodb:PutItem"] as const;
+/** The one Secrets Manager call (lambda/kinde/client-secret.ts). */
+export const CLIENT_SECRET_ACTIONS = ["secretsmanager:GetSecretValue"] as const;
+/** What Lambda needs to ship the function's output to a log group that already exists. */
+export const AUDIT_LOG_ACTIONS = ["logs:CreateLogStream", "logs:PutLogEvents"] as const;
+
+export interface AuthorizerPolicyResources {
+  cacheTableArn: string;
+  clientSecretArn: string;
+  auditLogGroupArn: string;
+}
+
+export function lambdaAssumeRolePolicy(): aws.iam.PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }],
+  };
+}
+
+/**
+ * The authorizer function's permissions. `extraStatements` is where later features (usage plans)
+ * add theirs, so the whole grant stays in one reviewed document.
+ */
+export function authorizerRolePolicy(resources: AuthorizerPolicyResources, extraStatements: aws.iam.PolicyStatement[] = []): aws.iam.PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      { Sid: "CacheTableItems", Effect: "Allow", Action: [...CACHE_TABLE_ACTIONS], Resource: resources.cacheTableArn },
+      { Sid: "ReadKindeClientSecret", Effect: "Allow", Action: [...CLIENT_SECRET_ACTIONS], Resource: resources.clientSecretArn },
+      // Log events are written to streams, whose ARNs are the group's ARN followed by ":log-stream:<name>".
+      { Sid: "WriteAuditLog", Effect: "Allow", Action: [...AUDIT_LOG_ACTIONS], Resource: `${resources.auditLogGroupArn}:*` },
+      ...extraStatements,
+    ],
+  };
+}
+
+/**
+ * For APIs defined with OpenAPI the authorizer's id is not known to this program, so a
+ * `lambda.Permission` scoped to it cannot be written; API Gateway assumes this role instead.
+ */
+export function apiGatewayAssumeRolePolicy(): aws.iam.PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Principal: { Service: "apigateway.amazonaws.com" }, Action: "sts:AssumeRole" }],
+  };
+}
+
+export function invokeAuthorizerPolicy(functionArn: string): aws.iam.PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [{ Sid: "InvokeAuthorizer", Effect: "Allow", Action: ["lambda:InvokeFunction"], Resource: functionArn }],
+  };
+}

@@ -1,0 +1,17 @@
+/**
+ * Keygate's library entry (package.json `main`): the component and its types. Importing it
+ * creates no resources; the stack program is infra/stack.ts.
+ */
+export { UserKeyAuthorizer, type AttachedApiSummary } from "./user-key-authorizer";
+export type {
+  AuditLogSettings,
+  CacheTableSettings,
+  KindeSettings,
+  ProtectedApi,
+  ProtectedRestApiId,
+  ProtectedRestApiResource,
+  UserKeyAuthorizerArgs,
+} from "./args";
+export { DEFAULTS } from "./args";
+export { GATEWAY_RESPONSES, openApiGatewayResponses, type GatewayResponseDefinition } from "./gateway-responses";
+export { InvalidSettingError } from "./validate-args";

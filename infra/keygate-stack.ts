@@ -1,0 +1,54 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { DemoWhoamiRoute } from "./demo-api";
+import type { StackSettings } from "./stack-config";
+import { UserKeyAuthorizer, type AttachedApiSummary } from "./user-key-authorizer";
+
+/** The stack's outputs. None of them holds a secret value. */
+export interface KeygateStackOutputs {
+  authorizerIds: pulumi.Output<string>[];
+  apis: pulumi.Output<AttachedApiSummary[]>;
+  functionName: pulumi.Output<string>;
+  functionArn: pulumi.Output<string>;
+  tableName: pulumi.Output<string>;
+  auditLogGroupName: pulumi.Output<string>;
+  secretArn: pulumi.Output<string>;
+  openApiSecurityScheme: pulumi.Output<Record<string, unknown>> | undefined;
+  /** `GET /whoami` of the demo API, when the stack created it. */
+  demoUrl: pulumi.Output<string> | undefined;
+}
+
+/** Keygate's own stack: the component, attached to the configured REST APIs or to a demo API of its own. */
+export function createKeygateStack(settings: StackSettings): KeygateStackOutputs {
+  if (!settings.demoApi) {
+    const keygate = new UserKeyAuthorizer("keygate", { ...settings.component, apis: settings.apis });
+    return { ...outputsOf(keygate), demoUrl: undefined };
+  }
+
+  const restApi = new aws.apigateway.RestApi("keygate-demo", {
+    description: "Keygate demo: GET /whoami answers with what the authorizer says about your key",
+    endpointConfiguration: { types: "REGIONAL" },
+    tags: settings.component.tags,
+  });
+  const keygate = new UserKeyAuthorizer("keygate", { ...settings.component, apis: [{ name: "demo", restApi, stageNames: [settings.demoStageName] }] });
+  const demo = new DemoWhoamiRoute("keygate-demo", {
+    restApi,
+    authorizer: keygate.authorizers[0]!,
+    deploymentDependsOn: keygate.gatewayResponses,
+    stageName: settings.demoStageName,
+  });
+  return { ...outputsOf(keygate), demoUrl: demo.url };
+}
+
+function outputsOf(keygate: UserKeyAuthorizer): Omit<KeygateStackOutputs, "demoUrl"> {
+  return {
+    authorizerIds: keygate.authorizerIds,
+    apis: keygate.apis,
+    functionName: keygate.functionName,
+    functionArn: keygate.functionArn,
+    tableName: keygate.tableName,
+    auditLogGroupName: keygate.auditLogGroupName,
+    secretArn: keygate.secretArn,
+    openApiSecurityScheme: keygate.openApiSecurityScheme,
+  };
+}

@@ -1,0 +1,236 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { attachToApi, type ApiAttachment } from "./api-attachment";
+import { LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, type UserKeyAuthorizerArgs } from "./args";
+import { authorizerBundle, AUTHORIZER_HANDLER } from "./authorizer-code";
+import { openApiGatewayResponses } from "./gateway-responses";
+import { apiGatewayAssumeRolePolicy, authorizerRolePolicy, invokeAuthorizerPolicy, lambdaAssumeRolePolicy } from "./iam-policies";
+import { authorizerEnvironment } from "./lambda-environment";
+import { openApiSecurityScheme } from "./openapi";
+import { resolveSettings, type ResolvedSettings } from "./validate-args";
+
+/** What was attached where, as reported in the `apis` output. */
+export interface AttachedApiSummary {
+  name: string;
+  restApiId: string;
+  authorizerId: string;
+  stageNames: string[];
+}
+
+/** CloudWatch metric namespace of the decision counts. */
+export const METRIC_NAMESPACE = "Keygate";
+/** Matches every audit record (each has a decision), and nothing else Lambda writes to the group. */
+export const DECISION_FILTER_PATTERN = '{ ($.decision = "allow") || ($.decision = "deny") || ($.decision = "error") }';
+
+/**
+ * Accepts Kinde user-level API keys at API Gateway REST APIs: a Lambda authorizer with its
+ * verdict cache, client secret, audit log and least-privilege role, attached to each API in `apis`.
+ */
+export class UserKeyAuthorizer extends pulumi.ComponentResource {
+  static readonly TYPE = "keygate:index:UserKeyAuthorizer";
+
+  /** `authorizerIds[i]` is the authorizer of `args.apis[i]`: set it as `authorizerId` on methods with authorization `CUSTOM`. */
+  readonly authorizerIds: pulumi.Output<string>[];
+  /** The authorizers, in the order of `args.apis` (for a Deployment's `dependsOn`). */
+  readonly authorizers: aws.apigateway.Authorizer[];
+  /** Every API's gateway responses: a stage shows them only after a redeployment that depends on them. */
+  readonly gatewayResponses: aws.apigateway.Response[];
+  /** Name, REST API id, authorizer id and stages of each protected API. */
+  readonly apis: pulumi.Output<AttachedApiSummary[]>;
+
+  readonly functionName: pulumi.Output<string>;
+  readonly functionArn: pulumi.Output<string>;
+  readonly functionInvokeArn: pulumi.Output<string>;
+  readonly tableName: pulumi.Output<string>;
+  readonly auditLogGroupName: pulumi.Output<string>;
+  /** ARN of the Secrets Manager secret holding the Kinde client secret (the ARN only, never the value). */
+  readonly secretArn: pulumi.Output<string>;
+  /** With `openApi`: the `x-amazon-apigateway-authorizer` security scheme to paste into an OpenAPI definition. */
+  readonly openApiSecurityScheme: pulumi.Output<Record<string, unknown>> | undefined;
+  /** Keygate's gateway responses as OpenAPI's `x-amazon-apigateway-gateway-responses`. */
+  readonly openApiGatewayResponses: Record<string, unknown>;
+
+  /** The child resources, for programs that extend the component (e.g. more permissions on the role). */
+  readonly fn: aws.lambda.Function;
+  readonly role: aws.iam.Role;
+  readonly table: aws.dynamodb.Table;
+  readonly auditLogGroup: aws.cloudwatch.LogGroup;
+  readonly secret: aws.secretsmanager.Secret;
+
+  constructor(name: string, args: UserKeyAuthorizerArgs, opts?: pulumi.ComponentResourceOptions) {
+    // Checked before anything is registered, so bad settings leave no half-built component behind.
+    const settings = resolveSettings(args);
+    // No args are passed up: they hold the client secret, and the component needs none of them recorded.
+    super(UserKeyAuthorizer.TYPE, name, {}, opts);
+    const parent = { parent: this };
+    const tags = settings.tags;
+
+    this.secret = new aws.secretsmanager.Secret(`${name}-kinde-client-secret`, { description: "Kinde M2M client secret used by the Keygate authorizer", tags }, parent);
+    const secretVersion = new aws.secretsmanager.SecretVersion(
+      `${name}-kinde-client-secret`,
+      // The provider SDK marks secretString secret too; wrapping it here keeps that true whatever the caller passed.
+      { secretId: this.secret.id, secretString: pulumi.secret(settings.clientSecret) },
+      parent,
+    );
+
+    this.table = new aws.dynamodb.Table(
+      `${name}-cache`,
+      {
+        billingMode: "PAY_PER_REQUEST",
+        hashKey: "pk",
+        attributes: [{ name: "pk", type: "S" }],
+        // DynamoDB deletes expired verdicts eventually; the authorizer checks expiry itself on read.
+        ttl: { attributeName: "expiresAt", enabled: true },
+        // With no key ARN this is the AWS managed key (aws/dynamodb), visible and auditable in KMS.
+        serverSideEncryption: { enabled: true },
+        pointInTimeRecovery: { enabled: settings.pointInTimeRecovery },
+        deletionProtectionEnabled: settings.deletionProtection,
+        tags,
+      },
+      parent,
+    );
+
+    this.auditLogGroup = new aws.cloudwatch.LogGroup(
+      `${name}-audit`,
+      { retentionInDays: settings.auditLogRetentionInDays, ...(settings.auditLogKmsKeyArn !== undefined ? { kmsKeyId: settings.auditLogKmsKeyArn } : {}), tags },
+      parent,
+    );
+
+    this.role = new aws.iam.Role(
+      `${name}-authorizer`,
+      { description: "Keygate authorizer: its cache table, its client secret and its audit log only", assumeRolePolicy: JSON.stringify(lambdaAssumeRolePolicy()), tags },
+      parent,
+    );
+    const rolePolicy = new aws.iam.RolePolicy(
+      `${name}-authorizer`,
+      {
+        role: this.role.id,
+        policy: pulumi
+          .all([this.table.arn, this.secret.arn, this.auditLogGroup.arn])
+          .apply(([cacheTableArn, clientSecretArn, auditLogGroupArn]) => JSON.stringify(authorizerRolePolicy({ cacheTableArn, clientSecretArn, auditLogGroupArn }))),
+      },
+      parent,
+    );
+
+    this.fn = new aws.lambda.Function(
+      `${name}-authorizer`,
+      {
+        description: "Keygate: verifies Kinde user-level API keys for API Gateway",
+        runtime: LAMBDA_RUNTIME,
+        architectures: [LAMBDA_ARCHITECTURE],
+        handler: AUTHORIZER_HANDLER,
+        code: authorizerBundle().archive,
+        role: this.role.arn,
+        memorySize: settings.memorySizeMb,
+        timeout: settings.timeoutSeconds,
+        environment: {
+          variables: authorizerEnvironment<pulumi.Input<string>>(settings, {
+            clientId: settings.clientId,
+            clientSecretArn: this.secret.arn,
+            cacheTableName: this.table.name,
+          }),
+        },
+        loggingConfig: {
+          logFormat: "JSON",
+          logGroup: this.auditLogGroup.name,
+          applicationLogLevel: "INFO",
+          // START/END/REPORT lines are INFO: keeping them out leaves the audit group to decisions.
+          systemLogLevel: "WARN",
+        },
+        tags,
+      },
+      // Without its permissions or its secret's value, the first cold starts would fail.
+      { parent: this, dependsOn: [rolePolicy, secretVersion] },
+    );
+
+    if (settings.auditLogMetrics) {
+      new aws.cloudwatch.LogMetricFilter(
+        `${name}-decisions`,
+        {
+          logGroupName: this.auditLogGroup.name,
+          pattern: DECISION_FILTER_PATTERN,
+          metricTransformation: {
+            name: "AuthorizerDecisions",
+            namespace: METRIC_NAMESPACE,
+            value: "1",
+            unit: "Count",
+            dimensions: { decision: "$.decision", reason: "$.reason" },
+          },
+        },
+        parent,
+      );
+    }
+
+    const attachments = this.attachApis(name, settings);
+    this.authorizers = attachments.map((attachment) => attachment.authorizer);
+    this.authorizerIds = this.authorizers.map((authorizer) => authorizer.id);
+    this.gatewayResponses = attachments.flatMap((attachment) => attachment.gatewayResponses);
+    this.apis = pulumi.all(
+      attachments.map((attachment) =>
+        pulumi.all([attachment.restApiId, attachment.authorizer.id]).apply(([restApiId, authorizerId]) => ({
+          name: attachment.key,
+          restApiId,
+          authorizerId,
+          stageNames: attachment.stageNames,
+        })),
+      ),
+    );
+
+    this.openApiSecurityScheme = settings.openApi ? this.openApiScheme(name, settings) : undefined;
+    this.openApiGatewayResponses = openApiGatewayResponses();
+
+    this.functionName = this.fn.name;
+    this.functionArn = this.fn.arn;
+    this.functionInvokeArn = this.fn.invokeArn;
+    this.tableName = this.table.name;
+    this.auditLogGroupName = this.auditLogGroup.name;
+    this.secretArn = this.secret.arn;
+
+    this.registerOutputs({
+      authorizerIds: this.authorizerIds,
+      apis: this.apis,
+      functionName: this.functionName,
+      functionArn: this.functionArn,
+      tableName: this.tableName,
+      auditLogGroupName: this.auditLogGroupName,
+      secretArn: this.secretArn,
+      openApiSecurityScheme: this.openApiSecurityScheme,
+    });
+  }
+
+  private attachApis(name: string, settings: ResolvedSettings): ApiAttachment[] {
+    // An API named by id has no executionArn to read: build it from where this component deploys.
+    // Looked up once, and only if some API needs it.
+    let accountScope: pulumi.Output<{ partition: string; region: string; accountId: string }> | undefined;
+    const executionArnForId = (restApiId: pulumi.Input<string>): pulumi.Output<string> => {
+      accountScope ??= pulumi
+        .all([aws.getPartitionOutput({}, { parent: this }), aws.getRegionOutput({}, { parent: this }), aws.getCallerIdentityOutput({}, { parent: this })])
+        .apply(([partition, region, caller]) => ({ partition: partition.partition, region: region.region, accountId: caller.accountId }));
+      return pulumi.interpolate`arn:${accountScope.partition}:execute-api:${accountScope.region}:${accountScope.accountId}:${restApiId}`;
+    };
+    return settings.apis.map((api) =>
+      attachToApi(
+        name,
+        api,
+        { fn: this.fn, authorizerType: settings.authorizerType, resultTtlSeconds: settings.authorizerResultTtlSeconds, executionArnForId },
+        this,
+      ),
+    );
+  }
+
+  private openApiScheme(name: string, settings: ResolvedSettings): pulumi.Output<Record<string, unknown>> {
+    const invokeRole = new aws.iam.Role(
+      `${name}-openapi-invoke`,
+      { description: "Lets API Gateway invoke the Keygate authorizer from OpenAPI-defined APIs", assumeRolePolicy: JSON.stringify(apiGatewayAssumeRolePolicy()), tags: settings.tags },
+      { parent: this },
+    );
+    new aws.iam.RolePolicy(
+      `${name}-openapi-invoke`,
+      { role: invokeRole.id, policy: this.fn.arn.apply((functionArn) => JSON.stringify(invokeAuthorizerPolicy(functionArn))) },
+      { parent: this },
+    );
+    return pulumi.all([this.fn.invokeArn, invokeRole.arn]).apply(([authorizerUri, authorizerCredentials]) =>
+      openApiSecurityScheme({ authorizerType: settings.authorizerType, authorizerUri, authorizerCredentials, resultTtlSeconds: settings.authorizerResultTtlSeconds }),
+    );
+  }
+}

@@ -1,0 +1,162 @@
+import * as pulumi from "@pulumi/pulumi";
+import { describe, expect, it } from "vitest";
+import { readStackConfig, STACK_CONFIG_KEYS, type ConfigSource } from "../../infra/stack-config";
+
+// The stack's configuration, read from a plain map standing in for `pulumi config`: every bad
+// value must be refused with a message naming the `keygate:` key the user set.
+
+const required = { kindeDomain: "https://acme.kinde.com", kindeClientId: "client-id", kindeClientSecret: "client-secret" };
+const source = (values: Record<string, string>): ConfigSource => ({
+  get: (key) => values[key],
+  getSecret: (key) => (values[key] === undefined ? undefined : pulumi.secret(values[key]!)),
+});
+const read = (values: Record<string, string>) => readStackConfig(source({ ...required, ...values }));
+const readWithout = (key: string) => {
+  const values: Record<string, string> = { ...required };
+  delete values[key];
+  return () => readStackConfig(source(values));
+};
+
+describe("reading the stack configuration", () => {
+  it("needs only the Kinde settings, and then protects a demo API", () => {
+    const settings = read({});
+    expect(settings.demoApi).toBe(true);
+    expect(settings.demoStageName).toBe("demo");
+    expect(settings.apis).toEqual([]);
+    expect(settings.component.kinde.domain).toBe("https://acme.kinde.com");
+    expect(settings.component.kinde.clientId).toBe("client-id");
+  });
+
+  it("passes the client secret on as a Pulumi secret", async () => {
+    const secret = read({}).component.kinde.clientSecret as pulumi.Output<string>;
+    expect(await pulumi.isSecret(secret)).toBe(true);
+  });
+
+  it("reads REST API ids and stage names written as JSON or as words", () => {
+    expect(read({ restApiIds: '["a1b2c3d4e5","f6g7h8i9j0"]', stageNames: '["prod"]' }).apis).toEqual([
+      { restApiId: "a1b2c3d4e5", stageNames: ["prod"] },
+      { restApiId: "f6g7h8i9j0", stageNames: ["prod"] },
+    ]);
+    const words = read({ restApiIds: "a1b2c3d4e5, f6g7h8i9j0", stageNames: "prod staging" });
+    expect(words.apis.map((api) => api.restApiId)).toEqual(["a1b2c3d4e5", "f6g7h8i9j0"]);
+    expect(words.apis[0]!.stageNames).toEqual(["prod", "staging"]);
+    expect(words.demoApi).toBe(false);
+  });
+
+  it("carries every option through to the component", () => {
+    const { component } = read({
+      cacheTtlSeconds: "600",
+      negativeCacheTtlSeconds: "15",
+      memoryCacheTtlSeconds: "10",
+      staleIfErrorSeconds: "60",
+      verifyTimeoutMs: "1500",
+      dynamoDbTimeoutMs: "200",
+      requiredScopes: '["api:access", "api:read"]',
+      allowOrgKeys: "true",
+      routeScopes: '{"GET /profile/*": "read:profile"}',
+      authorizerType: "token",
+      authorizerResultTtlSeconds: "0",
+      memorySizeMb: "512",
+      auditLogRetentionDays: "30",
+      auditLogKmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/k",
+      auditLogMetrics: "false",
+      cacheTablePointInTimeRecovery: "true",
+      cacheTableDeletionProtection: "true",
+      openApi: "true",
+      tags: '{"team": "platform"}',
+    });
+    expect(component).toMatchObject({
+      cacheTtlSeconds: 600,
+      negativeCacheTtlSeconds: 15,
+      memoryCacheTtlSeconds: 10,
+      staleIfErrorSeconds: 60,
+      verifyTimeoutMs: 1500,
+      dynamoDbTimeoutMs: 200,
+      requiredScopes: ["api:access", "api:read"],
+      allowOrgKeys: true,
+      routeScopes: { "GET /profile/*": "read:profile" },
+      authorizerType: "TOKEN",
+      authorizerResultTtlSeconds: 0,
+      memorySizeMb: 512,
+      auditLog: { retentionInDays: 30, kmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/k", metrics: false },
+      cacheTable: { pointInTimeRecovery: true, deletionProtection: true },
+      openApi: true,
+      tags: { team: "platform" },
+    });
+  });
+
+  it("lists every key it reads (the README's table and the local emulator rely on the list)", () => {
+    expect([...STACK_CONFIG_KEYS].sort()).toEqual(
+      [
+        "kindeDomain", "kindeClientId", "kindeClientSecret", "restApiIds", "stageNames", "demoApi", "demoStageName", "openApi",
+        "cacheTtlSeconds", "negativeCacheTtlSeconds", "memoryCacheTtlSeconds", "staleIfErrorSeconds", "verifyTimeoutMs", "dynamoDbTimeoutMs",
+        "requiredScopes", "allowOrgKeys", "routeScopes", "authorizerType", "authorizerResultTtlSeconds", "memorySizeMb",
+        "auditLogRetentionDays", "auditLogKmsKeyArn", "auditLogMetrics", "cacheTablePointInTimeRecovery", "cacheTableDeletionProtection", "tags",
+      ].sort(),
+    );
+  });
+});
+
+describe("bad stack configuration stops preview with the setting's name", () => {
+  it.each([
+    ["cacheTtlSeconds", "0", "keygate:cacheTtlSeconds must be a whole number from 1 to 86400 (got 0)"],
+    ["cacheTtlSeconds", "86401", "keygate:cacheTtlSeconds must be a whole number from 1 to 86400 (got 86401)"],
+    ["cacheTtlSeconds", "5m", 'keygate:cacheTtlSeconds must be a whole number (got "5m")'],
+    ["negativeCacheTtlSeconds", "0", "keygate:negativeCacheTtlSeconds must be a whole number from 1 to 86400"],
+    ["memoryCacheTtlSeconds", "86401", "keygate:memoryCacheTtlSeconds must be a whole number from 0 to 86400"],
+    ["staleIfErrorSeconds", "-1", 'keygate:staleIfErrorSeconds must be a whole number (got "-1")'],
+    ["verifyTimeoutMs", "50", "keygate:verifyTimeoutMs must be a whole number from 100 to 30000"],
+    ["dynamoDbTimeoutMs", "5000", "keygate:dynamoDbTimeoutMs must be a whole number from 10 to 2000"],
+    ["authorizerResultTtlSeconds", "3601", "keygate:authorizerResultTtlSeconds must be a whole number from 0 to 3600 (got 3601)"],
+    ["memorySizeMb", "64", "keygate:memorySizeMb must be a whole number from 128 to 10240"],
+    ["auditLogRetentionDays", "42", "keygate:auditLogRetentionDays must be one of CloudWatch's retention periods"],
+    ["kindeDomain", "http://acme.kinde.com", 'keygate:kindeDomain must use https:// (got "http://acme.kinde.com")'],
+    ["kindeDomain", "https://acme.kinde.com/oauth2/token", "keygate:kindeDomain must be a bare origin"],
+    ["kindeClientId", "   ", "keygate:kindeClientId is required"],
+    ["kindeClientSecret", "", "keygate:kindeClientSecret must not be empty"],
+    ["kindeClientSecret", "   ", "keygate:kindeClientSecret must not be empty"],
+    ["routeScopes", '{"GET": "read:profile"}', 'keygate:routeScopes is invalid: "GET": a route is "METHOD /path"'],
+    ["routeScopes", '{"GET /profile": ""}', 'keygate:routeScopes is invalid: "GET /profile": the scope must be a non-empty string'],
+    ["routeScopes", '{"GET /profile": "read:profile"', "keygate:routeScopes is not valid JSON"],
+    ["routeScopes", '["GET /profile"]', "keygate:routeScopes must be a JSON object"],
+    ["requiredScopes", '["read profile"]', 'keygate:requiredScopes contains "read profile", which is not a scope name'],
+    ["requiredScopes", "[1, 2]", "keygate:requiredScopes must be a JSON list of strings"],
+    ["allowOrgKeys", "yes", 'keygate:allowOrgKeys must be true or false (got "yes")'],
+    ["authorizerType", "cookie", 'keygate:authorizerType must be "REQUEST" or "TOKEN" (got "COOKIE")'],
+    ["restApiIds", "not-an-id", 'keygate:restApiIds must be a REST API id: ten lower-case letters and digits (got "not-an-id")'],
+    ["restApiIds", "a1b2c3d4e5 a1b2c3d4e5", 'keygate:restApiIds repeats apis[0] ("a1b2c3d4e5")'],
+    ["demoStageName", "my demo", 'keygate:demoStageName contains "my demo", which is not a valid stage name'],
+    ["tags", '{"team": 1}', 'keygate:tags has "team": tag keys must be non-empty and values strings'],
+  ])("keygate:%s = %j", (key, value, message) => {
+    expect(() => read({ [key]: value })).toThrow(message);
+  });
+
+  it("a stage name that is not a valid stage name, for the APIs named by id", () => {
+    expect(() => read({ restApiIds: "a1b2c3d4e5", stageNames: '["prod", "v1/beta"]' })).toThrow('keygate:stageNames contains "v1/beta", which is not a valid stage name');
+    expect(() => read({ stageNames: "prod" })).toThrow("keygate:stageNames is set but keygate:restApiIds is empty");
+  });
+
+  it("no APIs and the demo API switched off", () => {
+    expect(() => read({ demoApi: "false" })).toThrow("keygate:restApiIds is empty and keygate:demoApi is false: name the REST APIs to protect");
+    expect(() => read({ demoApi: "false", restApiIds: "[]" })).toThrow("keygate:restApiIds is empty and keygate:demoApi is false");
+    // With openApi the authorizer is for OpenAPI-defined APIs, which need no restApiIds.
+    expect(read({ demoApi: "false", openApi: "true" }).apis).toEqual([]);
+  });
+
+  it("missing Kinde settings", () => {
+    expect(readWithout("kindeDomain")).toThrow("keygate:kindeDomain is required");
+    expect(readWithout("kindeClientId")).toThrow("keygate:kindeClientId is required");
+    expect(readWithout("kindeClientSecret")).toThrow("keygate:kindeClientSecret is required: pulumi config set --secret kindeClientSecret");
+  });
+
+  it("never repeats the client secret in a message", () => {
+    let message = "";
+    try {
+      read({ kindeClientSecret: "super-secret-value", cacheTtlSeconds: "0" });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/^keygate:cacheTtlSeconds/);
+    expect(message).not.toContain("super-secret-value");
+  });
+});

@@ -1,0 +1,156 @@
+import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "node:crypto";
+import { createRequire } from "node:module";
+
+/**
+ * Pulumi mocks for Keygate's infra tests. Mocks only echo inputs, so the provider-computed
+ * outputs the program reads (ARNs, invoke and execution ARNs, ids, generated names) are made up
+ * here, deterministically, in the shape AWS gives them.
+ */
+
+export const MOCK_PARTITION = "aws";
+export const MOCK_REGION = "eu-west-1";
+export const MOCK_ACCOUNT = "123456789012";
+
+export interface RecordedResource {
+  type: string;
+  name: string;
+  id: string;
+  inputs: Record<string, unknown>;
+  state: Record<string, unknown>;
+}
+
+export interface RecordedCall {
+  token: string;
+  inputs: Record<string, unknown>;
+}
+
+export interface MockedProgram {
+  resources: RecordedResource[];
+  calls: RecordedCall[];
+  /** The only resource of this type (and name, if given); fails the test otherwise. */
+  one(type: string, name?: string): RecordedResource;
+  all(type: string): RecordedResource[];
+}
+
+const hash = (text: string, length: number): string => createHash("sha256").update(text).digest("hex").slice(0, length);
+
+/** REST API and authorizer ids are short lower-case strings in AWS; derive them from the name. */
+const shortId = (name: string, length: number): string =>
+  hash(name, 32)
+    .replace(/[^a-z0-9]/g, "")
+    .slice(0, length);
+
+function computedState(type: string, name: string, inputs: Record<string, unknown>): { id: string; state: Record<string, unknown> } {
+  const physicalName = typeof inputs.name === "string" ? inputs.name : `${name}-${hash(name, 7)}`;
+  const arn = (service: string, resource: string) => `arn:${MOCK_PARTITION}:${service}:${MOCK_REGION}:${MOCK_ACCOUNT}:${resource}`;
+  switch (type) {
+    case "aws:secretsmanager/secret:Secret": {
+      const secretArn = arn("secretsmanager", `secret:${physicalName}-${hash(name, 6)}`);
+      return { id: secretArn, state: { name: physicalName, arn: secretArn } };
+    }
+    case "aws:secretsmanager/secretVersion:SecretVersion":
+      return { id: `${String(inputs.secretId)}|v1`, state: { versionId: "v1", arn: inputs.secretId } };
+    case "aws:dynamodb/table:Table":
+      return { id: physicalName, state: { name: physicalName, arn: arn("dynamodb", `table/${physicalName}`) } };
+    case "aws:cloudwatch/logGroup:LogGroup":
+      return { id: physicalName, state: { name: physicalName, arn: arn("logs", `log-group:${physicalName}`) } };
+    case "aws:iam/role:Role":
+      return { id: physicalName, state: { name: physicalName, arn: `arn:${MOCK_PARTITION}:iam::${MOCK_ACCOUNT}:role/${physicalName}` } };
+    case "aws:lambda/function:Function": {
+      const functionArn = arn("lambda", `function:${physicalName}`);
+      return {
+        id: physicalName,
+        state: {
+          name: physicalName,
+          arn: functionArn,
+          invokeArn: `arn:${MOCK_PARTITION}:apigateway:${MOCK_REGION}:lambda:path/2015-03-31/functions/${functionArn}/invocations`,
+        },
+      };
+    }
+    case "aws:apigateway/restApi:RestApi": {
+      const id = shortId(name, 10);
+      return { id, state: { name: physicalName, executionArn: arn("execute-api", id), rootResourceId: shortId(`${name}/`, 10), arn: `arn:${MOCK_PARTITION}:apigateway:${MOCK_REGION}::/restapis/${id}` } };
+    }
+    case "aws:apigateway/authorizer:Authorizer":
+      return { id: shortId(name, 6), state: { name: physicalName } };
+    case "aws:apigateway/stage:Stage": {
+      const restApi = String(inputs.restApi);
+      const stageName = String(inputs.stageName);
+      return {
+        id: `ags-${restApi}-${stageName}`,
+        state: { invokeUrl: `https://${restApi}.execute-api.${MOCK_REGION}.amazonaws.com/${stageName}`, executionArn: `${arn("execute-api", restApi)}/${stageName}` },
+      };
+    }
+    default:
+      return { id: `${name}-id`, state: "name" in inputs || type.startsWith("aws:iam/") ? { name: physicalName } : {} };
+  }
+}
+
+function callResult(token: string): Record<string, unknown> {
+  switch (token) {
+    case "aws:index/getPartition:getPartition":
+      return { id: MOCK_PARTITION, partition: MOCK_PARTITION, dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" };
+    case "aws:index/getRegion:getRegion":
+      return { id: MOCK_REGION, region: MOCK_REGION, name: MOCK_REGION, endpoint: `ec2.${MOCK_REGION}.amazonaws.com`, description: "Europe (Ireland)" };
+    case "aws:index/getCallerIdentity:getCallerIdentity":
+      return { id: MOCK_ACCOUNT, accountId: MOCK_ACCOUNT, arn: `arn:${MOCK_PARTITION}:iam::${MOCK_ACCOUNT}:user/test`, userId: "AIDATEST" };
+    default:
+      throw new Error(`the program called ${token}, which these mocks do not implement`);
+  }
+}
+
+/**
+ * Installs the mocks (not in preview mode, so every `apply` runs). Stack config, if any, must be
+ * given here: Pulumi reads PULUMI_CONFIG when the mocks are set.
+ */
+export async function mockPulumi(options: { project?: string; stack?: string; config?: Record<string, string> } = {}): Promise<MockedProgram> {
+  const project = options.project ?? "keygate";
+  const stack = options.stack ?? "test";
+  process.env.PULUMI_CONFIG = JSON.stringify(options.config ?? {});
+  const resources: RecordedResource[] = [];
+  const calls: RecordedCall[] = [];
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        const inputs = args.inputs as Record<string, unknown>;
+        const { id, state } = computedState(args.type, args.name, inputs);
+        const full = { ...inputs, ...state };
+        resources.push({ type: args.type, name: args.name, id, inputs, state: full });
+        return { id, state: full };
+      },
+      call(args) {
+        calls.push({ token: args.token, inputs: args.inputs as Record<string, unknown> });
+        return callResult(args.token);
+      },
+    },
+    project,
+    stack,
+    false,
+  );
+  const all = (type: string) => resources.filter((resource) => resource.type === type);
+  return {
+    resources,
+    calls,
+    all,
+    one(type, name) {
+      const matches = all(type).filter((resource) => name === undefined || resource.name === name);
+      if (matches.length !== 1) throw new Error(`expected one ${type}${name ? ` named ${name}` : ""}, found ${matches.length}: ${matches.map((m) => m.name).join(", ")}`);
+      return matches[0]!;
+    },
+  };
+}
+
+/** The value of an output (mocks are not in preview mode, so it always resolves). */
+export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
+  return new Promise((resolve) => output.apply((value) => resolve(value)));
+}
+
+// `waitForRPCs` is Pulumi's own "every registration has been answered" barrier; it is marked
+// internal, so it is not in the type declarations and is reached through require.
+const settings = createRequire(__filename)("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+
+/** Resolves once every resource the program started registering has been registered. */
+export function registrationsSettled(): Promise<void> {
+  return settings.waitForRPCs();
+}
