@@ -1,0 +1,65 @@
+/**
+ * The built-in demo: what `npm start` serves when no keys file (`KEYGATE_LOCAL_KEYS`) and no stack
+ * file are given. The key values are demo data, safe to print; real keys never are.
+ */
+import type { LocalKey } from "./kinde-emulator";
+import type { KeygateSettings } from "./stack-config";
+
+export interface DemoKey extends LocalKey {
+  /** What the banner says about the key. */
+  label: string;
+}
+
+export const DEMO_KEYS: readonly DemoKey[] = [
+  {
+    label: "alice: reports and orders, plan:pro",
+    api_key: "k_live_demo_alice_5f1c9a7e2b8d4306",
+    key_id: "api_key_0a1b2c3d4e5f60718293a4b5c6d7e8f9",
+    user_id: "kp_demo_alice",
+    org_code: null,
+    scopes: ["read:reports", "write:orders", "plan:pro"],
+    status: "active",
+  },
+  {
+    label: "bob: profile only, free tier",
+    api_key: "k_live_demo_bob_93d0e6b4a1c7f258",
+    key_id: "api_key_1b2c3d4e5f60718293a4b5c6d7e8f90a",
+    user_id: "kp_demo_bob",
+    org_code: null,
+    scopes: ["read:profile"],
+    status: "active",
+  },
+  {
+    label: "carol: revoked",
+    api_key: "k_live_demo_carol_2e7b5d1f8a4c9360",
+    key_id: "api_key_2c3d4e5f60718293a4b5c6d7e8f90a1b",
+    user_id: "kp_demo_carol",
+    org_code: null,
+    scopes: ["read:reports"],
+    status: "revoked",
+  },
+  {
+    label: "organization key (org keys are off)",
+    api_key: "k_live_demo_org_7a3f9c2e5b1d8046",
+    key_id: "api_key_3d4e5f60718293a4b5c6d7e8f90a1b2c",
+    user_id: null,
+    org_code: "org_demo",
+    scopes: ["read:reports"],
+    status: "active",
+  },
+];
+
+/**
+ * The demo's stack settings: the deployed defaults, plus route rules so that one route shows a 403
+ * for a key without its scope. The tier scope (`plan:pro`) is on alice's key already; usage plans
+ * are switched on here once the authorizer returns `usageIdentifierKey` (see the usage plans issue).
+ */
+export function demoSettings(): KeygateSettings {
+  return {
+    kindeClientSecretEncrypted: false,
+    requiredScopes: [],
+    routeScopes: { "GET /reports/*": "read:reports", "POST /orders": "write:orders" },
+    allowOrgKeys: false,
+    authorizerResultTtlSeconds: 300,
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * The local Kinde emulator's keys, from the JSON file named by `KEYGATE_LOCAL_KEYS`: an array of
+ * `{ "api_key", "key_id", "user_id", "org_code", "scopes", "status" }`. The file is read again on
+ * every verification, so an edit (a revocation, a new scope) takes effect without a restart, as it
+ * would at Kinde; the gateway then follows once its cache windows pass.
+ */
+import { readFileSync } from "node:fs";
+import type { LocalKey } from "./kinde-emulator";
+
+export class KeysFileError extends Error {
+  constructor(
+    readonly path: string,
+    problem: string,
+  ) {
+    super(`KEYGATE_LOCAL_KEYS (${path}): ${problem}`);
+    this.name = "KeysFileError";
+  }
+}
+
+/** Reads and checks the whole file; throws a KeysFileError naming the first problem. */
+export function readKeysFile(path: string): LocalKey[] {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new KeysFileError(path, code === "ENOENT" ? "no such file" : `cannot be read (${code ?? (error as Error).message})`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new KeysFileError(path, `is not JSON: ${(error as Error).message}`);
+  }
+  if (!Array.isArray(parsed)) throw new KeysFileError(path, 'must be a JSON array of { "api_key", "key_id", "user_id", "org_code", "scopes", "status" }');
+  const seen = new Set<string>();
+  return parsed.map((entry, index) => {
+    const key = parseKey(entry, index, path);
+    // Key values are secrets even locally: the message names the entry, never the value.
+    if (seen.has(key.api_key)) throw new KeysFileError(path, `entry ${index}: the same api_key appears twice`);
+    seen.add(key.api_key);
+    return key;
+  });
+}
+
+function parseKey(entry: unknown, index: number, path: string): LocalKey {
+  const fail = (problem: string): never => {
+    throw new KeysFileError(path, `entry ${index}: ${problem}`);
+  };
+  if (typeof entry !== "object" || entry === null || Array.isArray(entry)) return fail("must be an object");
+  const e = entry as Record<string, unknown>;
+  if (typeof e.api_key !== "string" || e.api_key === "") fail('"api_key" must be a non-empty string');
+  if (typeof e.key_id !== "string" || e.key_id === "") fail('"key_id" must be a non-empty string');
+  for (const field of ["user_id", "org_code"] as const) {
+    if (e[field] !== undefined && e[field] !== null && typeof e[field] !== "string") fail(`"${field}" must be a string or null`);
+  }
+  if (e.scopes !== undefined && (!Array.isArray(e.scopes) || !e.scopes.every((s) => typeof s === "string"))) fail('"scopes" must be an array of strings');
+  if (e.status !== undefined && typeof e.status !== "string") fail('"status" must be a string such as "active", "inactive" or "revoked"');
+  return {
+    api_key: e.api_key as string,
+    key_id: e.key_id as string,
+    user_id: (e.user_id as string | null | undefined) ?? null,
+    org_code: (e.org_code as string | null | undefined) ?? null,
+    scopes: (e.scopes as string[] | undefined) ?? [],
+    status: (e.status as string | undefined) ?? "active",
+  };
+}
+
+/**
+ * A `keys()` source for the emulator that reads the file on every call. While the file is broken
+ * (half-saved, bad JSON) the last good keys stay in use and `onProblem` hears about it once.
+ */
+export function liveKeysFile(path: string, onProblem: (message: string) => void = () => undefined): () => LocalKey[] {
+  let lastGood = readKeysFile(path);
+  let lastProblem: string | undefined;
+  return () => {
+    try {
+      lastGood = readKeysFile(path);
+      lastProblem = undefined;
+    } catch (error) {
+      const message = (error as Error).message;
+      if (message !== lastProblem) onProblem(`${message}; still using the keys read before`);
+      lastProblem = message;
+    }
+    return lastGood;
+  };
+}

@@ -1,0 +1,437 @@
+/**
+ * A local stand-in for an API Gateway REST API stage with a Lambda authorizer in front of a Lambda
+ * proxy integration. Per request it does what API Gateway does (../shared/reference/api-gateway.md):
+ * identity source check, authorizer result cache, invocation, result validation, IAM policy
+ * evaluation against the method ARN, usage plans, then the integration.
+ */
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
+import type { PolicyDocument } from "../lambda/policy/build-policy";
+import { evaluatePolicy } from "../lambda/policy/evaluate-policy";
+import type { Invocation } from "./authorizer-host";
+import { AuthorizerResultCache, type AuthorizerPolicyResult, type CachedAuthorization } from "./authorizer-result-cache";
+import { gatewayResponse, type GatewayResponse, type GatewayResponseType } from "./gateway-responses";
+import type { UsagePlanLimiter } from "./usage-plan-limiter";
+
+/** API Gateway's payload limit. */
+const MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+export interface StageIdentity {
+  partition: string;
+  region: string;
+  accountId: string;
+  apiId: string;
+  stage: string;
+}
+
+export interface LocalGatewayOptions {
+  stage: StageIdentity;
+  authorizerType: "REQUEST" | "TOKEN";
+  authorizer: { invoke(event: unknown): Promise<Invocation> };
+  cache: AuthorizerResultCache;
+  /** Present when usage plans are configured: every method then requires an API key (from the authorizer). */
+  usage?: UsagePlanLimiter;
+  backend: (event: APIGatewayProxyEvent) => APIGatewayProxyResult | Promise<APIGatewayProxyResult>;
+  onRequest?: (entry: RequestLogEntry) => void;
+}
+
+/** Where the request's authorization came from. */
+export type VerdictOrigin =
+  /** Answered by the gateway alone (no identity source, request too large): the authorizer was not called. */
+  | "gateway"
+  /** API Gateway's own authorizer result cache. */
+  | "gateway-cache"
+  /** The authorizer ran; `source` tells which of its layers decided (memory, dynamodb, kinde, stale). */
+  | "authorizer";
+
+export interface RequestLogEntry {
+  requestId: string;
+  method: string;
+  path: string;
+  status: number;
+  origin: VerdictOrigin;
+  /** The authorizer's verdict source: memory, dynamodb, kinde or stale, when known. */
+  source?: string;
+  /** The authorizer's reason code (from its audit record) or the gateway's own, e.g. `throttled`. */
+  reason?: string;
+  principalId?: string;
+  userId?: string;
+  usageTier?: string;
+  latencyMs: number;
+}
+
+type Authorization =
+  | { kind: "policy"; result: AuthorizerPolicyResult; audit?: Record<string, unknown> }
+  | { kind: "unauthorized"; audit?: Record<string, unknown> }
+  | { kind: "failure"; type: "AUTHORIZER_FAILURE" | "AUTHORIZER_CONFIGURATION_ERROR"; reason: string; audit?: Record<string, unknown> };
+
+interface RequestFacts {
+  requestId: string;
+  method: string;
+  path: string;
+  started: number;
+}
+
+export class LocalGateway {
+  private readonly server: Server;
+  private readonly sockets = new Set<Socket>();
+
+  constructor(private readonly options: LocalGatewayOptions) {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server.on("connection", (socket) => {
+      this.sockets.add(socket);
+      socket.on("close", () => this.sockets.delete(socket));
+    });
+    // A malformed HTTP request gets a 400 from Node; a reset client must not crash the process.
+    this.server.on("clientError", (error, socket) => {
+      if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
+      else socket.destroy(error);
+    });
+  }
+
+  /** Resolves with the port; rejects with the listen error (EADDRINUSE: the port is taken). */
+  listen(port: number, host: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const onError = (error: Error) => reject(error);
+      this.server.once("error", onError);
+      this.server.listen(port, host, () => {
+        this.server.off("error", onError);
+        resolve((this.server.address() as AddressInfo).port);
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const facts: RequestFacts = { requestId: randomUUID(), method: (req.method ?? "GET").toUpperCase(), path: "/", started: performance.now() };
+    try {
+      await this.serve(req, res, facts);
+    } catch (error) {
+      // A bug in the emulator itself: answer like API Gateway's own internal error, never crash.
+      this.reply(res, facts, { statusCode: 500, headers: { "content-type": "application/json", "x-amzn-RequestId": facts.requestId }, body: '{"message":"Internal server error"}' }, {
+        origin: "gateway",
+        reason: `gateway_error: ${(error as Error).message}`,
+      });
+    }
+  }
+
+  private async serve(req: IncomingMessage, res: ServerResponse, facts: RequestFacts): Promise<void> {
+    const url = requestUrl(req.url);
+    facts.path = safeDecode(url.pathname);
+    const body = await readBody(req);
+    if (body === undefined) return this.fail(res, facts, "REQUEST_TOO_LARGE", { origin: "gateway", reason: "request_too_large" });
+
+    const headers = collectHeaders(req.rawHeaders);
+    // The identity source: API Gateway answers 401 itself when it is missing or empty.
+    const identity = headers.multi.find(([name]) => name.toLowerCase() === "authorization")?.[1] ?? [];
+    const identityValue = identity.join(",");
+    if (identityValue.trim() === "") return this.fail(res, facts, "UNAUTHORIZED", { origin: "gateway", reason: "missing_key" });
+
+    const methodArn = `${this.stageArn()}/${facts.method}/${facts.path.slice(1)}`;
+    const event = this.options.authorizerType === "TOKEN"
+      ? { type: "TOKEN", authorizationToken: identityValue, methodArn }
+      : { type: "REQUEST", methodArn, ...this.requestShape(req, url, facts, headers) };
+
+    let origin: VerdictOrigin = "authorizer";
+    let authorization: Authorization | CachedAuthorization | undefined = this.options.cache.get(identityValue);
+    if (authorization) origin = "gateway-cache";
+    else {
+      authorization = interpret(await this.options.authorizer.invoke(event));
+      if (authorization.kind !== "failure") this.options.cache.set(identityValue, authorization);
+    }
+    const audit = authorization.audit;
+    const known = { origin, ...(typeof audit?.verdict_source === "string" ? { source: audit.verdict_source } : {}) };
+
+    if (authorization.kind === "unauthorized") return this.fail(res, facts, "UNAUTHORIZED", { ...known, reason: stringField(audit, "reason") ?? "unauthorized" });
+    if (authorization.kind === "failure") return this.fail(res, facts, authorization.type, { ...known, reason: stringField(audit, "reason") ?? authorization.reason });
+
+    const result = authorization.result;
+    const who = {
+      ...known,
+      principalId: result.principalId,
+      ...(typeof result.context.user_id === "string" ? { userId: result.context.user_id } : {}),
+      ...(typeof result.context.verdict_source === "string" ? { source: result.context.verdict_source } : {}),
+    };
+    // The cached policy is evaluated against this request's own method ARN, every time.
+    const outcome = evaluatePolicy(result.policyDocument as PolicyDocument, methodArn);
+    if (outcome !== "allow") return this.fail(res, facts, "ACCESS_DENIED", { ...who, reason: outcome === "explicit-deny" ? "explicit_deny" : "no_matching_allow" });
+
+    let usageTier: string | undefined;
+    if (this.options.usage) {
+      const verdict = this.options.usage.check(result.usageIdentifierKey);
+      if (!verdict.ok) {
+        const type: GatewayResponseType = verdict.reason === "throttled" ? "THROTTLED" : verdict.reason === "quota_exceeded" ? "QUOTA_EXCEEDED" : "INVALID_API_KEY";
+        return this.fail(res, facts, type, { ...who, reason: verdict.reason, ...(verdict.tier ? { usageTier: verdict.tier } : {}) });
+      }
+      usageTier = verdict.tier;
+    }
+
+    const proxyEvent = this.proxyEvent(req, url, facts, headers, body, result, authorization.kind === "policy" && origin === "authorizer");
+    let answer: GatewayResponse;
+    try {
+      answer = toResponse(await this.options.backend(proxyEvent), facts.requestId);
+    } catch {
+      return this.fail(res, facts, "BAD_GATEWAY", { ...who, reason: "integration_error" });
+    }
+    this.reply(res, facts, answer, { ...who, ...(usageTier ? { usageTier } : {}) });
+  }
+
+  private stageArn(): string {
+    const s = this.options.stage;
+    return `arn:${s.partition}:execute-api:${s.region}:${s.accountId}:${s.apiId}/${s.stage}`;
+  }
+
+  /** The request fields of a REQUEST authorizer event (and of the proxy event), as API Gateway fills them. */
+  private requestShape(req: IncomingMessage, url: URL, facts: RequestFacts, headers: CollectedHeaders) {
+    const s = this.options.stage;
+    const query = collectQuery(url);
+    const now = new Date();
+    const sourceIp = (req.socket.remoteAddress ?? "127.0.0.1").replace(/^::ffff:/, "");
+    return {
+      resource: "/{proxy+}",
+      path: facts.path,
+      httpMethod: facts.method,
+      headers: headers.single,
+      multiValueHeaders: Object.fromEntries(headers.multi),
+      queryStringParameters: query.single,
+      multiValueQueryStringParameters: query.multi,
+      pathParameters: { proxy: facts.path.slice(1) },
+      stageVariables: {},
+      requestContext: {
+        resourceId: "local0",
+        resourcePath: "/{proxy+}",
+        httpMethod: facts.method,
+        extendedRequestId: facts.requestId.slice(0, 16),
+        requestTime: apiGatewayTime(now),
+        path: `/${s.stage}${facts.path}`,
+        accountId: s.accountId,
+        protocol: `HTTP/${req.httpVersion}`,
+        stage: s.stage,
+        domainPrefix: s.apiId,
+        requestTimeEpoch: now.getTime(),
+        requestId: facts.requestId,
+        identity: {
+          cognitoIdentityPoolId: null,
+          accountId: null,
+          cognitoIdentityId: null,
+          caller: null,
+          sourceIp,
+          principalOrgId: null,
+          accessKey: null,
+          cognitoAuthenticationType: null,
+          cognitoAuthenticationProvider: null,
+          userArn: null,
+          userAgent: headers.single["User-Agent"] ?? findHeader(headers, "user-agent") ?? null,
+          user: null,
+          apiKey: null,
+          apiKeyId: null,
+          clientCert: null,
+        },
+        domainName: req.headers.host ?? "127.0.0.1",
+        deploymentId: "local",
+        apiId: s.apiId,
+      },
+    };
+  }
+
+  private proxyEvent(
+    req: IncomingMessage,
+    url: URL,
+    facts: RequestFacts,
+    headers: CollectedHeaders,
+    body: Buffer,
+    result: AuthorizerPolicyResult,
+    invoked: boolean,
+  ): APIGatewayProxyEvent {
+    const shape = this.requestShape(req, url, facts, headers);
+    // A Lambda proxy integration receives every context value as a string.
+    const authorizer: Record<string, string | number> = { principalId: result.principalId };
+    for (const [key, value] of Object.entries(result.context)) authorizer[key] = String(value);
+    authorizer.integrationLatency = invoked ? Math.round(performance.now() - facts.started) : 0;
+    return {
+      ...shape,
+      body: body.length > 0 ? body.toString("utf8") : null,
+      isBase64Encoded: false,
+      requestContext: { ...shape.requestContext, authorizer },
+    } as unknown as APIGatewayProxyEvent; // the literal carries more identity fields than the type lists
+  }
+
+  private fail(res: ServerResponse, facts: RequestFacts, type: GatewayResponseType, log: Omit<RequestLogEntry, keyof RequestFacts | "status" | "latencyMs" | "requestId">): void {
+    this.reply(res, facts, gatewayResponse(type, facts.requestId), log);
+  }
+
+  private reply(res: ServerResponse, facts: RequestFacts, answer: GatewayResponse, log: Omit<RequestLogEntry, keyof RequestFacts | "status" | "latencyMs" | "requestId">): void {
+    if (!res.headersSent && !res.destroyed) {
+      res.writeHead(answer.statusCode, { ...answer.headers, "content-length": Buffer.byteLength(answer.body) });
+      res.end(answer.body);
+    }
+    this.options.onRequest?.({
+      requestId: facts.requestId,
+      method: facts.method,
+      path: facts.path,
+      status: answer.statusCode,
+      latencyMs: performance.now() - facts.started,
+      ...log,
+    });
+  }
+}
+
+/** Turns an invocation into what API Gateway makes of it. */
+export function interpret(invocation: Invocation): Authorization {
+  const audit = invocation.audit;
+  const withAudit = audit ? { audit } : {};
+  const outcome = invocation.outcome;
+  switch (outcome.kind) {
+    case "threw":
+      // Exactly this message, and nothing else, means 401.
+      if (outcome.message === "Unauthorized") return { kind: "unauthorized", ...withAudit };
+      return { kind: "failure", type: "AUTHORIZER_FAILURE", reason: "authorizer_error", ...withAudit };
+    case "timed-out":
+      return { kind: "failure", type: "AUTHORIZER_CONFIGURATION_ERROR", reason: "authorizer_timeout", ...withAudit };
+    case "crashed":
+      return { kind: "failure", type: "AUTHORIZER_FAILURE", reason: "authorizer_crashed", ...withAudit };
+    case "returned": {
+      const checked = checkAuthorizerResult(outcome.value);
+      if (typeof checked === "string") return { kind: "failure", type: "AUTHORIZER_CONFIGURATION_ERROR", reason: `malformed_result: ${checked}`, ...withAudit };
+      return { kind: "policy", result: checked, ...withAudit };
+    }
+  }
+}
+
+/** The result if API Gateway would accept it, else what is wrong with it. */
+export function checkAuthorizerResult(value: unknown): AuthorizerPolicyResult | string {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return "the result is not an object";
+  const r = value as Record<string, unknown>;
+  if (typeof r.principalId !== "string" || r.principalId === "") return "principalId is missing";
+  const policyProblem = checkPolicy(r.policyDocument);
+  if (policyProblem) return policyProblem;
+  const context: Record<string, string | number | boolean> = {};
+  if (r.context !== undefined && r.context !== null) {
+    if (typeof r.context !== "object" || Array.isArray(r.context)) return "context is not an object";
+    for (const [key, item] of Object.entries(r.context)) {
+      // API Gateway refuses the whole result for an object or array value; null is refused too,
+      // since reports of how it is treated disagree and the authorizer must omit such keys anyway.
+      if (typeof item !== "string" && typeof item !== "number" && typeof item !== "boolean") {
+        return `context.${key} is ${item === null ? "null" : Array.isArray(item) ? "an array" : typeof item}`;
+      }
+      context[key] = item;
+    }
+  }
+  if (r.usageIdentifierKey !== undefined && typeof r.usageIdentifierKey !== "string") return "usageIdentifierKey is not a string";
+  return {
+    principalId: r.principalId,
+    policyDocument: r.policyDocument,
+    context,
+    ...(typeof r.usageIdentifierKey === "string" ? { usageIdentifierKey: r.usageIdentifierKey } : {}),
+  };
+}
+
+function checkPolicy(policy: unknown): string | undefined {
+  if (typeof policy !== "object" || policy === null) return "policyDocument is missing";
+  const statements = (policy as { Statement?: unknown }).Statement;
+  const list = Array.isArray(statements) ? statements : statements === undefined ? undefined : [statements];
+  if (!list || list.length === 0) return "policyDocument has no Statement";
+  for (const [i, statement] of list.entries()) {
+    if (typeof statement !== "object" || statement === null) return `Statement[${i}] is not an object`;
+    const s = statement as Record<string, unknown>;
+    if (s.Effect !== "Allow" && s.Effect !== "Deny") return `Statement[${i}].Effect must be Allow or Deny`;
+    if (!isStringOrList(s.Action)) return `Statement[${i}].Action is missing`;
+    if (!isStringOrList(s.Resource)) return `Statement[${i}].Resource is missing`;
+  }
+  // Normalise a single statement object into a list, as IAM reads it.
+  (policy as { Statement: unknown[] }).Statement = list;
+  return undefined;
+}
+
+function isStringOrList(value: unknown): boolean {
+  return typeof value === "string" || (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === "string"));
+}
+
+function toResponse(result: APIGatewayProxyResult, requestId: string): GatewayResponse {
+  if (typeof result !== "object" || result === null || !Number.isInteger(result.statusCode)) throw new Error("malformed proxy result");
+  const headers: Record<string, string> = { "x-amzn-RequestId": requestId };
+  for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
+  const body = result.isBase64Encoded ? Buffer.from(result.body ?? "", "base64") : (result.body ?? "");
+  return { statusCode: result.statusCode, headers, body };
+}
+
+interface CollectedHeaders {
+  /** Last value per header, names as the client sent them. */
+  single: Record<string, string>;
+  multi: [string, string[]][];
+}
+
+function collectHeaders(raw: string[]): CollectedHeaders {
+  const multi = new Map<string, [string, string[]]>();
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!;
+    const value = raw[i + 1]!;
+    const entry = multi.get(name.toLowerCase());
+    if (entry) entry[1].push(value);
+    else multi.set(name.toLowerCase(), [name, [value]]);
+  }
+  const single: Record<string, string> = {};
+  for (const [name, values] of multi.values()) single[name] = values[values.length - 1]!;
+  return { single, multi: [...multi.values()] };
+}
+
+function findHeader(headers: CollectedHeaders, lowerName: string): string | undefined {
+  const entry = headers.multi.find(([name]) => name.toLowerCase() === lowerName);
+  return entry?.[1][entry[1].length - 1];
+}
+
+function collectQuery(url: URL): { single: Record<string, string> | null; multi: Record<string, string[]> | null } {
+  const multi: Record<string, string[]> = {};
+  for (const [name, value] of url.searchParams) (multi[name] ??= []).push(value);
+  const names = Object.keys(multi);
+  if (names.length === 0) return { single: null, multi: null };
+  return { single: Object.fromEntries(names.map((n) => [n, multi[n]![multi[n]!.length - 1]!])), multi };
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** The request target as a URL. A path is never read as an authority, so `//whoami` stays that path. */
+function requestUrl(target: string | undefined): URL {
+  const raw = target ?? "/";
+  if (raw.startsWith("/")) return new URL(`http://localhost${raw}`);
+  try {
+    return new URL(raw); // absolute form, as a proxy would send it
+  } catch {
+    return new URL("http://localhost/");
+  }
+}
+
+function safeDecode(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
+}
+
+function stringField(record: Record<string, unknown> | undefined, name: string): string | undefined {
+  const value = record?.[name];
+  return typeof value === "string" ? value : undefined;
+}
+
+/** `17/Jun/2024:15:02:03 +0000`, API Gateway's requestTime format. */
+function apiGatewayTime(date: Date): string {
+  const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${pad(date.getUTCDate())}/${months[date.getUTCMonth()]}/${date.getUTCFullYear()}:${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`;
+}

@@ -1,0 +1,61 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { liveKeysFile, readKeysFile } from "../../local/keys-file";
+
+const dir = mkdtempSync(join(tmpdir(), "keygate-keys-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const file = (name: string, text: string) => {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+};
+
+describe("the keys file", () => {
+  it("reads Kinde's verify fields plus the raw key, with Kinde's defaults for what is left out", () => {
+    const path = file("ok.json", JSON.stringify([{ api_key: "k1", key_id: "api_key_1", user_id: "kp_1", scopes: ["a"] }, { api_key: "k2", key_id: "api_key_2", org_code: "org_x", status: "revoked" }]));
+    expect(readKeysFile(path)).toEqual([
+      { api_key: "k1", key_id: "api_key_1", user_id: "kp_1", org_code: null, scopes: ["a"], status: "active" },
+      { api_key: "k2", key_id: "api_key_2", user_id: null, org_code: "org_x", scopes: [], status: "revoked" },
+    ]);
+  });
+
+  it.each([
+    ["missing.json", undefined, /no such file/],
+    ["notjson.json", "{", /is not JSON/],
+    ["object.json", "{}", /must be a JSON array/],
+    ["nokey.json", '[{"key_id": "x"}]', /entry 0: "api_key" must be a non-empty string/],
+    ["badscopes.json", '[{"api_key": "k", "key_id": "x", "scopes": "a b"}]', /entry 0: "scopes" must be an array of strings/],
+    ["baduser.json", '[{"api_key": "k", "key_id": "x", "user_id": 5}]', /"user_id" must be a string or null/],
+    ["twice.json", '[{"api_key": "secret-value", "key_id": "x"}, {"api_key": "secret-value", "key_id": "y"}]', /entry 1: the same api_key appears twice/],
+  ])("explains what is wrong with %s, naming the variable", (name, text, message) => {
+    const path = text === undefined ? join(dir, name) : file(name, text);
+    expect(() => readKeysFile(path)).toThrow(message);
+    expect(() => readKeysFile(path)).toThrow(/^KEYGATE_LOCAL_KEYS/);
+  });
+
+  it("never puts a key value in an error message", () => {
+    const path = file("leak.json", '[{"api_key": "k_live_secret_value", "key_id": "x"}, {"api_key": "k_live_secret_value", "key_id": "y"}]');
+    expect(() => readKeysFile(path)).toThrow(expect.objectContaining({ message: expect.not.stringContaining("k_live_secret_value") }));
+  });
+
+  it("is read again on every call, keeping the last good keys while the file is broken", () => {
+    const path = file("live.json", '[{"api_key": "k1", "key_id": "a"}]');
+    const problems: string[] = [];
+    const keys = liveKeysFile(path, (p) => problems.push(p));
+    expect(keys().map((k) => k.api_key)).toEqual(["k1"]);
+    writeFileSync(path, '[{"api_key": "k2", "key_id": "a"}]');
+    expect(keys().map((k) => k.api_key)).toEqual(["k2"]);
+    writeFileSync(path, "[");
+    expect(keys().map((k) => k.api_key)).toEqual(["k2"]);
+    expect(keys().map((k) => k.api_key)).toEqual(["k2"]);
+    expect(problems).toHaveLength(1);
+    writeFileSync(path, '[{"api_key": "k3", "key_id": "a"}]');
+    expect(keys().map((k) => k.api_key)).toEqual(["k3"]);
+  });
+
+  it("must be readable at start", () => {
+    expect(() => liveKeysFile(join(dir, "nope.json"))).toThrow(/KEYGATE_LOCAL_KEYS .*no such file/);
+  });
+});

@@ -1,0 +1,182 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { STACK_CONFIG_KEYS } from "../../infra/stack-config";
+import { authorizerEnvironment, checkAuthorizerEnvironment } from "../../local/authorizer-environment";
+import { KNOWN_SETTINGS, loadSettingsFile, parseStackConfig, settingsPath, SettingsError } from "../../local/stack-config";
+
+const kinde = { domain: "http://127.0.0.1:9", clientId: "id", clientSecret: "secret" };
+const dynamodb = { endpoint: "http://127.0.0.1:8", tableName: "t", credentials: { accessKeyId: "local", secretAccessKey: "local" } };
+const parseYaml = (text: string) => parseStackConfig(parse(text), "Pulumi.test.yaml");
+
+describe("reading a Pulumi stack file", () => {
+  it("reads every setting the authorizer and the gateway use, in YAML or as Pulumi stores strings", () => {
+    const { settings, warnings } = parseYaml(`
+config:
+  aws:region: eu-central-1
+  keygate:kindeDomain: acme.kinde.com
+  keygate:kindeClientId: abc
+  keygate:kindeClientSecret: plain-secret
+  keygate:cacheTtlSeconds: "600"
+  keygate:negativeCacheTtlSeconds: 15
+  keygate:memoryCacheTtlSeconds: "10"
+  keygate:staleIfErrorSeconds: 60
+  keygate:verifyTimeoutMs: 1500
+  keygate:dynamoDbTimeoutMs: 200
+  keygate:requiredScopes: '["api:access", "api:read"]'
+  keygate:routeScopes: '{"GET /profile/*": "read:profile"}'
+  keygate:allowOrgKeys: "true"
+  keygate:authorizerResultTtlSeconds: 0
+  keygate:authorizerType: token
+  keygate:restApiIds: a1b2c3d4e5
+  keygate:tags: { team: platform }
+`);
+    expect(warnings).toEqual([]);
+    expect(settings).toMatchObject({
+      region: "eu-central-1",
+      kindeDomain: "https://acme.kinde.com",
+      kindeClientId: "abc",
+      kindeClientSecret: "plain-secret",
+      kindeClientSecretEncrypted: false,
+      cacheTtlSeconds: 600,
+      negativeCacheTtlSeconds: 15,
+      memoryCacheTtlSeconds: 10,
+      staleIfErrorSeconds: 60,
+      verifyTimeoutMs: 1500,
+      dynamoDbTimeoutMs: 200,
+      requiredScopes: ["api:access", "api:read"],
+      routeScopes: { "GET /profile/*": "read:profile" },
+      allowOrgKeys: true,
+      authorizerResultTtlSeconds: 0,
+      authorizerType: "TOKEN",
+    });
+  });
+
+  it("uses the deployed defaults for what is unset", () => {
+    const { settings } = parseYaml("config: {}\n");
+    expect(settings).toEqual({ kindeClientSecretEncrypted: false, requiredScopes: [], routeScopes: {}, allowOrgKeys: false, authorizerResultTtlSeconds: 300 });
+    expect(parseStackConfig(null).settings.authorizerResultTtlSeconds).toBe(300);
+  });
+
+  it("notices an encrypted client secret without trying to read it", () => {
+    const { settings } = parseYaml("config:\n  keygate:kindeClientSecret:\n    secure: v1:abc\n");
+    expect(settings.kindeClientSecretEncrypted).toBe(true);
+    expect(settings.kindeClientSecret).toBeUndefined();
+  });
+
+  it("warns about a setting nobody reads", () => {
+    const { warnings } = parseYaml("config:\n  keygate:cacheTTLSeconds: 30\n  other:thing: 1\n");
+    expect(warnings).toEqual(["keygate:cacheTTLSeconds is not a Keygate setting; it is ignored (a typo?)"]);
+  });
+
+  it("knows every stack setting the Pulumi program reads", () => {
+    expect(STACK_CONFIG_KEYS.filter((key) => !KNOWN_SETTINGS.includes(key))).toEqual([]);
+  });
+
+  it.each([
+    ["keygate:cacheTtlSeconds: abc", /keygate:cacheTtlSeconds \(in Pulumi.test.yaml\): "abc" is not a whole number/],
+    ["keygate:authorizerResultTtlSeconds: 3601", /keygate:authorizerResultTtlSeconds .*3601 is outside 0\.\.3600/],
+    ["keygate:allowOrgKeys: yes-please", /keygate:allowOrgKeys .*must be true or false/],
+    ["keygate:routeScopes: '{not json'", /keygate:routeScopes .*does not parse/],
+    ["keygate:routeScopes: [a, b]", /keygate:routeScopes .*must be a mapping/],
+    ["keygate:requiredScopes: { a: 1 }", /keygate:requiredScopes .*list of scopes/],
+    ["keygate:authorizerType: COOKIE", /keygate:authorizerType .*REQUEST or TOKEN/],
+    ["keygate:verifyTimeoutMs:\n    secure: v1:abc", /keygate:verifyTimeoutMs .*encrypted/],
+  ])("names the setting in error: %s", (line, message) => {
+    expect(() => parseYaml(`config:\n  ${line}\n`)).toThrow(message);
+  });
+
+  it("refuses a file that is not a stack file", () => {
+    expect(() => parseYaml("- just\n- a list\n")).toThrow(SettingsError);
+    expect(() => parseYaml("config: 3\n")).toThrow(/config .*mapping/);
+  });
+});
+
+describe("usage plans", () => {
+  const plans = (body: string) => parseYaml(`config:\n  keygate:usagePlans:\n${body.replace(/^/gm, "    ")}\n`);
+
+  it("reads tiers, the default tier, tier scopes and fixed users", () => {
+    const { settings } = plans(`tiers:
+  free: { throttle: { rateLimit: 5, burstLimit: 10 }, quota: { limit: 10000, period: month } }
+  pro: { throttle: { rateLimit: 0.5, burstLimit: 100 } }
+defaultTier: free
+tierScopes: { "plan:pro": pro }
+users: { kp_123: pro }
+autoProvision: true
+maxProvisionedKeys: 9000`);
+    expect(settings.usagePlans).toEqual({
+      tiers: { free: { throttle: { rateLimit: 5, burstLimit: 10 }, quota: { limit: 10000, period: "MONTH" } }, pro: { throttle: { rateLimit: 0.5, burstLimit: 100 } } },
+      defaultTier: "free",
+      tierScopes: { "plan:pro": "pro" },
+      users: { kp_123: "pro" },
+      autoProvision: true,
+      maxProvisionedKeys: 9000,
+    });
+  });
+
+  it.each([
+    ["tiers: {}", /usagePlans.tiers .*define at least one tier/],
+    ["tiers: { free: { quota: { limit: 5, period: YEAR } } }", /usagePlans.tiers.free.quota.period .*must be DAY, WEEK or MONTH/],
+    ["tiers: { free: { quota: { period: DAY } } }", /usagePlans.tiers.free.quota.limit .*is required/],
+    ["tiers: { free: { throttle: { rateLimit: -1, burstLimit: 1 } } }", /usagePlans.tiers.free.throttle.rateLimit/],
+    ["tiers: { free: {} }\ndefaultTier: gold", /usagePlans.defaultTier .*"gold" is not a tier/],
+    ["tiers: { free: {} }\nusers: { kp_1: gold }", /usagePlans.users.kp_1 .*"gold" is not a tier/],
+  ])("names the setting in error: %s", (body, message) => {
+    expect(() => plans(body)).toThrow(message);
+  });
+});
+
+describe("which file", () => {
+  const dir = mkdtempSync(join(tmpdir(), "keygate-settings-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("takes KEYGATE_CONFIG, else Pulumi.dev.yaml when present, else the demo", () => {
+    expect(settingsPath({}, dir)).toBeUndefined();
+    writeFileSync(join(dir, "Pulumi.dev.yaml"), "config: {}\n");
+    expect(settingsPath({}, dir)).toBe(join(dir, "Pulumi.dev.yaml"));
+    writeFileSync(join(dir, "Pulumi.prod.yaml"), "config: {}\n");
+    expect(settingsPath({ KEYGATE_CONFIG: "Pulumi.prod.yaml" }, dir)).toBe(join(dir, "Pulumi.prod.yaml"));
+    expect(() => settingsPath({ KEYGATE_CONFIG: "missing.yaml" }, dir)).toThrow(/KEYGATE_CONFIG: no file at/);
+    expect(loadSettingsFile(join(dir, "Pulumi.prod.yaml")).source).toMatchObject({ kind: "stack-file", stack: "prod" });
+  });
+
+  it("explains a file that is not YAML", () => {
+    writeFileSync(join(dir, "Pulumi.bad.yaml"), "config:\n  a: [unclosed\n");
+    expect(() => loadSettingsFile(join(dir, "Pulumi.bad.yaml"))).toThrow(/KEYGATE_CONFIG: Pulumi.bad.yaml is not valid YAML/);
+  });
+});
+
+describe("the authorizer's environment", () => {
+  it("is what the deployed function gets, with local endpoints, and nothing inherited that the authorizer reads", () => {
+    const { settings } = parseYaml(`config:
+  keygate:requiredScopes: api:access api:read
+  keygate:routeScopes: { "POST /orders": [write:orders, billing] }
+  keygate:cacheTtlSeconds: 60
+`);
+    const env = authorizerEnvironment(settings, kinde, dynamodb, "eu-west-1", { ROUTE_SCOPES: "{}", CACHE_TTL_SECONDS: "1", HOME: "/home/x" });
+    expect(env).toMatchObject({
+      KINDE_DOMAIN: kinde.domain,
+      KINDE_M2M_CLIENT_ID: "id",
+      KINDE_M2M_CLIENT_SECRET: "secret",
+      CACHE_TABLE_NAME: "t",
+      AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
+      AWS_REGION: "eu-west-1",
+      REQUIRED_SCOPES: "api:access api:read",
+      ROUTE_SCOPES: '{"POST /orders":["write:orders","billing"]}',
+      CACHE_TTL_SECONDS: "60",
+      ALLOW_ORG_KEYS: "false",
+      HOME: "/home/x",
+    });
+    expect(checkAuthorizerEnvironment(env).routeRules).toEqual([{ method: "POST", path: "/orders", scopes: ["write:orders", "billing"] }]);
+  });
+
+  it("reports a value the authorizer refuses under the stack setting's name", () => {
+    const { settings } = parseYaml("config:\n  keygate:verifyTimeoutMs: 5\n  keygate:routeScopes: { \"FETCH /x\": a }\n");
+    const env = authorizerEnvironment(settings, kinde, dynamodb, "us-east-1", {});
+    expect(() => checkAuthorizerEnvironment(env, "Pulumi.test.yaml")).toThrow(/keygate:verifyTimeoutMs \(in Pulumi.test.yaml\): 5 is outside 100\.\.30000 \(authorizer variable VERIFY_TIMEOUT_MS\)/);
+    const env2 = authorizerEnvironment({ ...settings, verifyTimeoutMs: 1000 }, kinde, dynamodb, "us-east-1", {});
+    expect(() => checkAuthorizerEnvironment(env2)).toThrow(/keygate:routeScopes: .*unknown method "FETCH"/);
+  });
+});
