@@ -8,9 +8,10 @@ import type { AuthorizerConfig } from "./config";
 import { clientSecretSource } from "./kinde/client-secret";
 import { M2MTokenProvider } from "./kinde/m2m-token";
 import { KindeVerifyClient } from "./kinde/verify-client";
+import { usageKeyResolverFromConfig, type UsageWiringOptions } from "./usage/usage-from-config";
 import { VerdictResolver } from "./verdict/verdict-resolver";
 
-export function authorizerFromConfig(config: AuthorizerConfig, audit: AuditWriter = stdoutAuditWriter()) {
+export function authorizerFromConfig(config: AuthorizerConfig, audit: AuditWriter = stdoutAuditWriter(), usageOptions: UsageWiringOptions = {}) {
   const tokens = new M2MTokenProvider(config.kinde.domain, config.kinde.clientId, clientSecretSource(config.kinde));
   const dynamodb = config.cacheTableName
     ? new DynamoDBClient({
@@ -27,5 +28,6 @@ export function authorizerFromConfig(config: AuthorizerConfig, audit: AuditWrite
     staleIfErrorMs: config.staleIfErrorSeconds * 1000,
     verifyTimeoutMs: config.verifyTimeoutMs,
   });
-  return createAuthorizer({ config, verdicts, audit });
+  const usage = usageKeyResolverFromConfig(config, dynamodb, usageOptions);
+  return createAuthorizer({ config, verdicts, audit, ...(usage ? { usage } : {}) });
 }

@@ -9,11 +9,15 @@ import { buildAuthorizerContext } from "./policy/authorizer-context";
 import { buildPolicy } from "./policy/build-policy";
 import { evaluatePolicy } from "./policy/evaluate-policy";
 import { parseMethodArn } from "./policy/method-arn";
+import type { UsageResolution } from "./usage/usage-resolution";
 import type { VerdictResolver } from "./verdict/verdict-resolver";
 
-/** The usage-plan key API Gateway meters this identity by (see the usage plans section of the README). */
+/**
+ * The usage-plan key API Gateway meters this identity by (see the usage plans section of the README).
+ * `resolve` should never throw; if it does anyway, the request goes on unmetered rather than failing.
+ */
 export interface UsageKeyResolver {
-  resolve(identity: Identity): Promise<{ key?: string; tier?: string; error?: string }>;
+  resolve(identity: Identity): Promise<UsageResolution>;
 }
 
 export interface AuthorizerDependencies {
@@ -84,9 +88,11 @@ export function createAuthorizer(deps: AuthorizerDependencies): AuthorizerHandle
 
     if (deps.usage) {
       // Metering must never fail a request: a failure is logged and the request goes on without it.
-      const usage = await deps.usage.resolve(decision.identity).catch((error: unknown) => ({ error: String(error), key: undefined, tier: undefined }));
+      const usage = await deps.usage.resolve(decision.identity).catch((error: unknown): UsageResolution => ({ error: `usage_internal: ${String(error)}` }));
       if (usage.key) result.usageIdentifierKey = usage.key;
-      record.usage_tier = usage.tier;
+      if (usage.tier) record.usage_tier = usage.tier;
+      if (usage.source) record.usage_key_source = usage.source;
+      if (usage.keyId) record.usage_key_id = usage.keyId;
       if (usage.error) record.usage_error = usage.error;
     }
 

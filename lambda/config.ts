@@ -1,4 +1,5 @@
 import { parseRouteScopes, type RouteRule } from "./policy/route-rules";
+import { parseUsagePlans, USAGE_PLANS_EXAMPLE, type UsagePlansConfig } from "./usage/usage-plans-config";
 
 /**
  * The authorizer's configuration, read once per container from environment variables.
@@ -25,6 +26,8 @@ export interface AuthorizerConfig {
   requiredScopes: string[];
   allowOrgKeys: boolean;
   routeRules: RouteRule[];
+  /** Per-user usage plans (`USAGE_PLANS`); unset means requests carry no usage key. */
+  usagePlans?: UsagePlansConfig;
 }
 
 /** A setting is missing or malformed. The message names the variable and never echoes a secret. */
@@ -53,13 +56,15 @@ export function loadConfig(env: Env = process.env): AuthorizerConfig {
   }
 
   const cacheTtlSeconds = integer(env, "CACHE_TTL_SECONDS", 300, 1, 86_400);
+  const cacheTableName = optional(env, "CACHE_TABLE_NAME");
+  const plans = usagePlans(env, cacheTableName);
   return {
     kinde: {
       domain: kindeDomain(env),
       clientId: required(env, "KINDE_M2M_CLIENT_ID"),
       ...(clientSecret !== undefined ? { clientSecret } : { clientSecretArn }),
     },
-    cacheTableName: optional(env, "CACHE_TABLE_NAME"),
+    cacheTableName,
     cacheTtlSeconds,
     negativeCacheTtlSeconds: integer(env, "NEGATIVE_CACHE_TTL_SECONDS", 30, 1, 86_400),
     memoryCacheTtlSeconds: Math.min(integer(env, "MEMORY_CACHE_TTL_SECONDS", 30, 0, 86_400), cacheTtlSeconds),
@@ -70,6 +75,7 @@ export function loadConfig(env: Env = process.env): AuthorizerConfig {
     requiredScopes: scopeList(env, "REQUIRED_SCOPES"),
     allowOrgKeys: boolean(env, "ALLOW_ORG_KEYS", false),
     routeRules: routeRules(env),
+    ...(plans ? { usagePlans: plans } : {}),
   };
 }
 
@@ -139,4 +145,24 @@ function routeRules(env: Env): RouteRule[] {
   } catch (error) {
     throw new ConfigError("ROUTE_SCOPES", (error as Error).message);
   }
+}
+
+function usagePlans(env: Env, cacheTableName: string | undefined): UsagePlansConfig | undefined {
+  const raw = optional(env, "USAGE_PLANS");
+  if (raw === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigError("USAGE_PLANS", `is not JSON; expected e.g. ${USAGE_PLANS_EXAMPLE}`);
+  }
+  let config: UsagePlansConfig;
+  try {
+    config = parseUsagePlans(parsed);
+  } catch (error) {
+    throw new ConfigError("USAGE_PLANS", (error as Error).message);
+  }
+  // Provisioned keys are recorded in the cache table; without it each container would create its own.
+  if (config.autoProvision && cacheTableName === undefined) throw new ConfigError("USAGE_PLANS", "autoProvision needs CACHE_TABLE_NAME");
+  return config;
 }

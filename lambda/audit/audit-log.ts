@@ -1,3 +1,5 @@
+import type { UsageKeySource } from "../usage/usage-resolution";
+
 /**
  * The audit trail: one JSON line per authorizer decision, written straight to stdout so that
  * Lambda ships it unchanged to the audit log group (the same approach as Powertools Logger).
@@ -23,8 +25,13 @@ export interface AuditRecord {
   cold_start: boolean;
   upstream_error?: string;
   cache_error?: string;
+  /** The usage-plan tier the request is metered under. */
   usage_tier?: string;
-  usage_key?: string;
+  /** fixed (assigned by Pulumi), user (provisioned by the authorizer) or pool (the tier's shared key). */
+  usage_key_source?: UsageKeySource;
+  /** The API Gateway key's id, never its value; absent for pool keys. */
+  usage_key_id?: string;
+  /** Why the principal is not metered under a key of their own: `<code>: <detail>`. */
   usage_error?: string;
 }
 

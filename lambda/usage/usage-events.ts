@@ -1,0 +1,30 @@
+/**
+ * What run-time provisioning did to API Gateway keys, one JSON line each, beside the audit records.
+ * Key values are never logged (they are what API Gateway meters by); key ids are.
+ */
+export interface UsageEvent {
+  event:
+    | "key_provisioned"
+    | "key_discarded"
+    | "tier_changed"
+    | "key_retired"
+    /** A counter slot could not be given back: the count errs high until corrected (see the README). */
+    | "slot_not_released"
+    /** A key may exist that no mapping names: its counter slot is kept; see the README's cleanup steps. */
+    | "possible_orphan";
+  principal: string;
+  api_key_id?: string;
+  tier?: string;
+  usage_plan_id?: string;
+  detail?: string;
+}
+
+export type UsageEventWriter = (event: UsageEvent) => void;
+
+export function stdoutUsageEventWriter(service = "keygate-authorizer"): UsageEventWriter {
+  return (event) => {
+    const level = event.event === "possible_orphan" || event.event === "slot_not_released" ? "WARN" : "INFO";
+    const line = JSON.stringify({ timestamp: new Date().toISOString(), level, service, message: "usage key event", ...event });
+    process.stdout.write(`${line}\n`);
+  };
+}

@@ -1,0 +1,344 @@
+/**
+ * A loopback stand-in for the few API Gateway (REST, v1) control-plane endpoints Keygate's run-time
+ * provisioning calls, for the real @aws-sdk/client-api-gateway (point AWS_ENDPOINT_URL_API_GATEWAY at
+ * `url`). State is in memory. It checks requests as API Gateway does (SigV4 present, body and path
+ * shapes, keys in one plan per stage) and answers errors in API Gateway's format: status, an
+ * `x-amzn-ErrorType` header and a `{"message"}` body. It can be told to throttle (429), fail (500),
+ * hang, reset the connection, or apply a call and never answer.
+ */
+import { randomBytes } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { startLoopbackServer, type LoopbackServer } from "./loopback-server";
+
+export type Operation = "CreateApiKey" | "DeleteApiKey" | "GetApiKeys" | "CreateUsagePlanKey" | "DeleteUsagePlanKey";
+
+export type Fault =
+  /** 429 TooManyRequestsException with Retry-After, nothing applied. */
+  | "throttle"
+  /** 500 with nothing applied. */
+  | "server-error"
+  /** Never answers and applies nothing (until the stand-in stops). */
+  | "hang"
+  /** Applies the call, then never answers: the client cannot know it happened. */
+  | "apply-then-hang"
+  /** Closes the connection without an answer, nothing applied. */
+  | "reset";
+
+export interface StandInKey {
+  id: string;
+  value: string;
+  name?: string;
+  description?: string;
+  enabled: boolean;
+  createdDate: number;
+}
+
+export interface StandInPlan {
+  id: string;
+  /** `apiId:stage` pairs: a key may be in one plan per stage at most. */
+  stages: string[];
+}
+
+export type StandInCalls = Record<Operation, number>;
+
+const OPERATIONS: Operation[] = ["CreateApiKey", "DeleteApiKey", "GetApiKeys", "CreateUsagePlanKey", "DeleteUsagePlanKey"];
+const KEY_VALUE = /^[A-Za-z0-9]{20,128}$/;
+const ALPHANUMERIC = "abcdefghijklmnopqrstuvwxyz0123456789";
+const ERROR_TYPE_SUFFIX = ":http://internal.amazon.com/coral/com.amazonaws.backplane.controlplane/";
+
+class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly type: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class ApiGatewayStandIn {
+  readonly calls: StandInCalls = emptyCalls();
+  /** Every key, in creation order. */
+  private readonly keyStore = new Map<string, StandInKey>();
+  private readonly plans = new Map<string, { stages: string[]; keyIds: Set<string> }>();
+  private readonly faults = new Map<Operation, { fault: Fault; remaining: number }>();
+  private readonly delays = new Map<Operation, number>();
+  private server: LoopbackServer | undefined;
+  /** CreateApiKey and DeleteApiKey share one token bucket when set, as they share AWS's 5 calls per second. */
+  private bucket: { tokens: number; perSecond: number; updatedAt: number } | undefined;
+
+  constructor(plans: StandInPlan[]) {
+    for (const plan of plans) this.plans.set(plan.id, { stages: plan.stages, keyIds: new Set() });
+  }
+
+  get url(): string {
+    if (!this.server) throw new Error("the stand-in is not started");
+    return this.server.url;
+  }
+
+  async start(): Promise<this> {
+    this.server = await startLoopbackServer((req, res) => void this.handle(req, res));
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    await this.server?.stop();
+    this.server = undefined;
+  }
+
+  /** The next `times` calls of `operation` meet `fault` (every call when `times` is omitted). */
+  fail(operation: Operation, fault: Fault, times = Number.POSITIVE_INFINITY): void {
+    this.faults.set(operation, { fault, remaining: times });
+  }
+
+  /** Every call of `operation` waits `ms` before it is applied and answered. */
+  delay(operation: Operation, ms: number): void {
+    this.delays.set(operation, ms);
+  }
+
+  heal(): void {
+    this.faults.clear();
+    this.delays.clear();
+  }
+
+  /** Enforces CreateApiKey/DeleteApiKey's shared rate (AWS: 5 per second per account), bursting to the same number. */
+  limitKeyCallsPerSecond(perSecond: number): void {
+    this.bucket = { tokens: perSecond, perSecond, updatedAt: performance.now() };
+  }
+
+  /** Adds a key as Pulumi would (pool keys, fixed users' keys). */
+  addKey(key: { id?: string; value?: string; name: string; enabled?: boolean }, planId?: string): StandInKey {
+    const created: StandInKey = {
+      id: key.id ?? randomId(10),
+      value: key.value ?? randomId(40, true),
+      name: key.name,
+      enabled: key.enabled ?? true,
+      createdDate: Math.floor(Date.now() / 1000),
+    };
+    this.keyStore.set(created.id, created);
+    if (planId) this.plan(planId).keyIds.add(created.id);
+    return created;
+  }
+
+  keys(): StandInKey[] {
+    return [...this.keyStore.values()].map((key) => ({ ...key }));
+  }
+
+  key(id: string): StandInKey | undefined {
+    const key = this.keyStore.get(id);
+    return key ? { ...key } : undefined;
+  }
+
+  /** Ids of the keys in a plan, sorted. */
+  planKeys(planId: string): string[] {
+    return [...this.plan(planId).keyIds].sort();
+  }
+
+  /** The plan each key is in, by key id (keys in no plan map to an empty list). */
+  memberships(): Record<string, string[]> {
+    const result: Record<string, string[]> = {};
+    for (const id of this.keyStore.keys()) result[id] = [];
+    for (const [planId, plan] of this.plans) for (const id of plan.keyIds) (result[id] ??= []).push(planId);
+    return result;
+  }
+
+  resetCalls(): void {
+    Object.assign(this.calls, emptyCalls());
+  }
+
+  private plan(planId: string): { stages: string[]; keyIds: Set<string> } {
+    const plan = this.plans.get(planId);
+    if (!plan) throw new Error(`no plan ${planId} in the stand-in`);
+    return plan;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readBody(req);
+    const url = new URL(req.url ?? "/", "http://stand-in");
+    const route = this.route(req.method ?? "", url.pathname);
+    try {
+      if (!route) throw new ApiError(404, "NotFoundException", `Unable to find a route for ${req.method} ${url.pathname}`);
+      this.calls[route.operation]++;
+      checkSignature(req);
+
+      const fault = this.takeFault(route.operation);
+      const delayMs = this.delays.get(route.operation);
+      if (delayMs) await new Promise((resolve) => setTimeout(resolve, delayMs));
+      if (fault === "hang") return;
+      if (fault === "reset") {
+        req.socket.destroy();
+        return;
+      }
+      if (fault === "throttle") throw new ApiError(429, "TooManyRequestsException", "Too Many Requests");
+      if (fault === "server-error") throw new ApiError(500, "InternalFailure", "Internal server error");
+      if ((route.operation === "CreateApiKey" || route.operation === "DeleteApiKey") && !this.takeToken()) {
+        throw new ApiError(429, "TooManyRequestsException", "Too Many Requests");
+      }
+
+      const answer = route.run(body, url.searchParams);
+      if (fault === "apply-then-hang") return;
+      res.writeHead(answer.status, answer.body === undefined ? {} : { "content-type": "application/json" });
+      res.end(answer.body === undefined ? undefined : JSON.stringify(answer.body));
+    } catch (error) {
+      const e = error instanceof ApiError ? error : new ApiError(500, "InternalFailure", String(error));
+      res.writeHead(e.status, {
+        "content-type": "application/json",
+        "x-amzn-ErrorType": `${e.type}${ERROR_TYPE_SUFFIX}`,
+        ...(e.status === 429 ? { "Retry-After": "1" } : {}),
+      });
+      res.end(JSON.stringify({ message: e.message }));
+    }
+  }
+
+  private route(method: string, path: string): { operation: Operation; run: (body: string, query: URLSearchParams) => Answer } | undefined {
+    let match: RegExpExecArray | null;
+    if (path === "/apikeys" && method === "POST") return { operation: "CreateApiKey", run: (body) => this.createApiKey(parseJson(body)) };
+    if (path === "/apikeys" && method === "GET") return { operation: "GetApiKeys", run: (_body, query) => this.getApiKeys(query) };
+    if ((match = /^\/apikeys\/([^/]+)$/.exec(path)) && method === "DELETE") {
+      const id = decodeURIComponent(match[1]!);
+      return { operation: "DeleteApiKey", run: () => this.deleteApiKey(id) };
+    }
+    if ((match = /^\/usageplans\/([^/]+)\/keys$/.exec(path)) && method === "POST") {
+      const planId = decodeURIComponent(match[1]!);
+      return { operation: "CreateUsagePlanKey", run: (body) => this.createUsagePlanKey(planId, parseJson(body)) };
+    }
+    if ((match = /^\/usageplans\/([^/]+)\/keys\/([^/]+)$/.exec(path)) && method === "DELETE") {
+      const [planId, keyId] = [decodeURIComponent(match[1]!), decodeURIComponent(match[2]!)];
+      return { operation: "DeleteUsagePlanKey", run: () => this.deleteUsagePlanKey(planId, keyId) };
+    }
+    return undefined;
+  }
+
+  private createApiKey(input: Record<string, unknown>): Answer {
+    for (const field of ["name", "description", "value", "customerId"] as const) {
+      if (input[field] !== undefined && typeof input[field] !== "string") throw new ApiError(400, "BadRequestException", `Invalid ${field}`);
+    }
+    for (const field of ["enabled", "generateDistinctId"] as const) {
+      if (input[field] !== undefined && typeof input[field] !== "boolean") throw new ApiError(400, "BadRequestException", `Invalid ${field}`);
+    }
+    if (Array.isArray(input.stageKeys) && input.stageKeys.length > 0) throw new ApiError(400, "BadRequestException", "stageKeys are not supported with usage plans");
+    const value = input.value as string | undefined;
+    if (value !== undefined && !KEY_VALUE.test(value)) throw new ApiError(400, "BadRequestException", "API Key value should be at least 20 characters");
+    if (value !== undefined && [...this.keyStore.values()].some((key) => key.value === value)) throw new ApiError(409, "ConflictException", "API Key already exists");
+    const key: StandInKey = {
+      id: randomId(10),
+      value: value ?? randomId(40, true),
+      ...(typeof input.name === "string" ? { name: input.name } : {}),
+      ...(typeof input.description === "string" ? { description: input.description } : {}),
+      // As at AWS, a key is created disabled unless asked otherwise.
+      enabled: input.enabled === true,
+      createdDate: Math.floor(Date.now() / 1000),
+    };
+    this.keyStore.set(key.id, key);
+    return { status: 201, body: { ...key, lastUpdatedDate: key.createdDate, stageKeys: [], tags: {} } };
+  }
+
+  private getApiKeys(query: URLSearchParams): Answer {
+    const name = query.get("name");
+    const includeValues = query.get("includeValues") === "true";
+    const limit = Number(query.get("limit") ?? 25);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new ApiError(400, "BadRequestException", "Invalid limit");
+    const start = Number(query.get("position") ?? 0);
+    const matching = [...this.keyStore.values()].filter((key) => name === null || (key.name ?? "").startsWith(name));
+    const page = matching.slice(start, start + limit).map(({ value, ...rest }) => (includeValues ? { ...rest, value } : rest));
+    return { status: 200, body: { item: page, ...(start + limit < matching.length ? { position: String(start + limit) } : {}) } };
+  }
+
+  private deleteApiKey(id: string): Answer {
+    if (!this.keyStore.delete(id)) throw new ApiError(404, "NotFoundException", "Invalid API Key identifier specified");
+    // Deleting a key takes it out of every plan.
+    for (const plan of this.plans.values()) plan.keyIds.delete(id);
+    return { status: 202 };
+  }
+
+  private createUsagePlanKey(planId: string, input: Record<string, unknown>): Answer {
+    if (typeof input.keyId !== "string" || input.keyId === "") throw new ApiError(400, "BadRequestException", "Invalid API Key identifier specified");
+    if (input.keyType !== "API_KEY") throw new ApiError(400, "BadRequestException", "Invalid key type specified");
+    const plan = this.plans.get(planId);
+    if (!plan) throw new ApiError(404, "NotFoundException", "Invalid Usage Plan ID specified");
+    const key = this.keyStore.get(input.keyId);
+    if (!key) throw new ApiError(404, "NotFoundException", "Invalid API Key identifier specified");
+    if (plan.keyIds.has(key.id)) throw new ApiError(409, "ConflictException", `Usage Plan Key already exists: ${key.id}`);
+    for (const [otherId, other] of this.plans) {
+      const shared = other.keyIds.has(key.id) ? other.stages.find((stage) => plan.stages.includes(stage)) : undefined;
+      if (shared) {
+        throw new ApiError(
+          409,
+          "ConflictException",
+          `Usage Plan ${planId} cannot be added because API Key ${key.id} cannot reference multiple Usage Plans with the same API Stage: ${shared} (already in ${otherId})`,
+        );
+      }
+    }
+    plan.keyIds.add(key.id);
+    return { status: 201, body: { id: key.id, type: "API_KEY", name: key.name, value: key.value } };
+  }
+
+  private deleteUsagePlanKey(planId: string, keyId: string): Answer {
+    const plan = this.plans.get(planId);
+    if (!plan) throw new ApiError(404, "NotFoundException", "Invalid Usage Plan ID specified");
+    if (!plan.keyIds.delete(keyId)) throw new ApiError(404, "NotFoundException", "Invalid Usage Plan Key identifier specified");
+    return { status: 202 };
+  }
+
+  private takeFault(operation: Operation): Fault | undefined {
+    const entry = this.faults.get(operation);
+    if (!entry || entry.remaining <= 0) return undefined;
+    entry.remaining--;
+    return entry.fault;
+  }
+
+  private takeToken(): boolean {
+    const bucket = this.bucket;
+    if (!bucket) return true;
+    const now = performance.now();
+    bucket.tokens = Math.min(bucket.perSecond, bucket.tokens + ((now - bucket.updatedAt) / 1000) * bucket.perSecond);
+    bucket.updatedAt = now;
+    if (bucket.tokens < 1) return false;
+    bucket.tokens--;
+    return true;
+  }
+}
+
+interface Answer {
+  status: number;
+  body?: unknown;
+}
+
+function emptyCalls(): StandInCalls {
+  return Object.fromEntries(OPERATIONS.map((operation) => [operation, 0])) as StandInCalls;
+}
+
+function checkSignature(req: IncomingMessage): void {
+  const authorization = req.headers.authorization ?? "";
+  if (!/^AWS4-HMAC-SHA256 Credential=[^/]+\/\d{8}\/[a-z0-9-]+\/apigateway\/aws4_request, SignedHeaders=[^,]+, Signature=[0-9a-f]{64}$/.test(authorization)) {
+    throw new ApiError(403, "MissingAuthenticationTokenException", "Missing Authentication Token");
+  }
+  if (!req.headers["x-amz-date"]) throw new ApiError(403, "IncompleteSignatureException", "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header");
+}
+
+function parseJson(body: string): Record<string, unknown> {
+  if (body === "") return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    throw new ApiError(400, "BadRequestException", "Could not parse request body into json");
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new ApiError(400, "BadRequestException", "Invalid request body");
+  return parsed as Record<string, unknown>;
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve) => {
+    let body = "";
+    req.on("data", (chunk: Buffer) => (body += chunk.toString()));
+    req.on("end", () => resolve(body));
+    req.on("error", () => resolve(body));
+  });
+}
+
+function randomId(length: number, mixedCase = false): string {
+  const alphabet = mixedCase ? `${ALPHANUMERIC}ABCDEFGHIJKLMNOPQRSTUVWXYZ` : ALPHANUMERIC;
+  const bytes = randomBytes(length);
+  return Array.from(bytes, (byte) => alphabet[byte % alphabet.length]).join("");
+}
