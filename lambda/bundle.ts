@@ -23,6 +23,8 @@ export function authorizerBuildOptions(outfile: string): BuildOptions {
     outfile,
     bundle: true,
     platform: "node",
+    // Prefer the ES module builds of dependencies (the AWS SDK ships both): they tree-shake, the CommonJS ones do not.
+    mainFields: ["module", "main"],
     format: "esm",
     target: "node20",
     minify: true,

@@ -10,8 +10,11 @@ import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleAuthorizer } from "../../lambda/bundle";
+import { ensureCacheTable, localDynamoDbClient, startEmbeddedDynamoDb, type EmbeddedDynamoDb } from "../../local/embedded-dynamodb";
 import { KindeEmulator } from "../../local/kinde-emulator";
 import { requestEvent } from "../support/aws-events";
+import { ApiGatewayStandIn } from "../support/api-gateway-stand-in";
+import { startLoopbackServer, type LoopbackServer } from "../support/loopback-server";
 
 const run = promisify(execFile);
 const KEY = "k_live_bundle_0123456789abcdef";
@@ -20,6 +23,8 @@ let dir: string;
 let bundle: string;
 let bytes: number;
 let kinde: KindeEmulator;
+let dynamo: EmbeddedDynamoDb;
+let secrets: LoopbackServer;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "keygate-bundle-"));
@@ -27,10 +32,19 @@ beforeAll(async () => {
   bytes = await bundleAuthorizer(bundle);
   kinde = new KindeEmulator({ clientId: "bundle", clientSecret: "bundle-secret", keys: () => [{ api_key: KEY, key_id: "api_key_b", user_id: "kp_b", scopes: ["s"] }] });
   await kinde.start();
+  dynamo = await startEmbeddedDynamoDb();
+  await ensureCacheTable(localDynamoDbClient(dynamo.endpoint), "keygate-bundle");
+  secrets = await startLoopbackServer((req, res) => {
+    req.resume();
+    res.writeHead(200, { "content-type": "application/x-amz-json-1.1" });
+    res.end(JSON.stringify({ SecretString: "bundle-secret" }));
+  });
 });
 
 afterAll(async () => {
   await kinde.stop();
+  await dynamo.stop();
+  await secrets.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -56,6 +70,53 @@ describe("the authorizer bundle", () => {
     expect(audit).toMatchObject({ level: "INFO", service: "keygate-authorizer", decision: "allow", user_id: "kp_b", verdict_source: "kinde" });
     expect(JSON.parse(lines[1]!)).toMatchObject({ result: { principalId: "kp_b", context: { user_id: "kp_b", key_id: "api_key_b" } } });
     expect(stdout).not.toContain(KEY);
+  });
+
+  it("uses its bundled AWS SDK clients: the secret from Secrets Manager, verdicts in DynamoDB", async () => {
+    const env = {
+      KINDE_DOMAIN: kinde.url,
+      KINDE_M2M_CLIENT_ID: "bundle",
+      KINDE_M2M_CLIENT_SECRET_ARN: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:keygate-kinde-AbCdEf",
+      CACHE_TABLE_NAME: "keygate-bundle",
+      AWS_REGION: "eu-west-1",
+      AWS_ACCESS_KEY_ID: "local",
+      AWS_SECRET_ACCESS_KEY: "local",
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+    };
+    const first = await invoke(env, requestEvent(`Bearer ${KEY}`));
+    expect(JSON.parse(first.stdout.trim().split("\n")[0]!)).toMatchObject({ decision: "allow", verdict_source: "kinde" });
+    expect(first.stdout).not.toContain("cache_error");
+    const second = await invoke(env, requestEvent(`Bearer ${KEY}`));
+    expect(JSON.parse(second.stdout.trim().split("\n")[0]!)).toMatchObject({ decision: "allow", verdict_source: "dynamodb" });
+  });
+
+  it("provisions a user's own usage-plan key through its bundled API Gateway client", async () => {
+    const apiGateway = await new ApiGatewayStandIn([{ id: "free123", stages: ["puhdx84jy9:prod"] }]).start();
+    try {
+      const pool = "FreePoolKey0123456789abcdefghij";
+      apiGateway.addKey({ name: "keygate-pool-free", value: pool }, "free123");
+      const { stdout } = await invoke(
+        {
+          ...ENV(),
+          CACHE_TABLE_NAME: "keygate-bundle",
+          AWS_REGION: "eu-west-1",
+          AWS_ACCESS_KEY_ID: "local",
+          AWS_SECRET_ACCESS_KEY: "local",
+          AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+          AWS_ENDPOINT_URL_API_GATEWAY: apiGateway.url,
+          USAGE_PLANS: JSON.stringify({ tiers: { free: { usagePlanId: "free123", poolKey: pool } }, defaultTier: "free", autoProvision: true, provisionTimeoutMs: 3000 }),
+        },
+        requestEvent(`Bearer ${KEY}`),
+      );
+      const own = apiGateway.keys().find((key) => key.name === "keygate-kp_b");
+      expect(own).toBeDefined();
+      expect(apiGateway.memberships()[own!.id]).toEqual(["free123"]);
+      const result = JSON.parse(stdout.trim().split("\n").pop()!) as { result: { usageIdentifierKey: string } };
+      expect(result.result.usageIdentifierKey).toBe(own!.value);
+    } finally {
+      await apiGateway.stop();
+    }
   });
 
   it("answers a bad key with Unauthorized", async () => {
