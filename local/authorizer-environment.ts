@@ -33,6 +33,7 @@ const SETTING_OF: Record<string, string> = {
   REQUIRED_SCOPES: "keygate:requiredScopes",
   ROUTE_SCOPES: "keygate:routeScopes",
   ALLOW_ORG_KEYS: "keygate:allowOrgKeys",
+  USAGE_PLANS: "keygate:usagePlans",
 };
 
 /** Variables the authorizer reads; inherited values of these never leak into the local function. */
@@ -43,12 +44,19 @@ const AUTHORIZER_VARIABLES = [
   "MEMORY_CACHE_MAX_ENTRIES",
 ];
 
+/** Usage plans as the authorizer sees them: its USAGE_PLANS value and where API Gateway's control plane is. */
+export interface UsagePlansConnection {
+  variable: string;
+  apiGatewayEndpoint: string;
+}
+
 export function authorizerEnvironment(
   settings: KeygateSettings,
   kinde: KindeConnection,
   dynamodb: DynamoDbConnection,
   region: string,
   inherited: Record<string, string | undefined> = process.env,
+  usage?: UsagePlansConnection,
 ): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(inherited)) {
@@ -66,6 +74,10 @@ export function authorizerEnvironment(
     ALLOW_ORG_KEYS: String(settings.allowOrgKeys),
   });
   if (Object.keys(settings.routeScopes).length > 0) env.ROUTE_SCOPES = JSON.stringify(settings.routeScopes);
+  if (usage) {
+    env.USAGE_PLANS = usage.variable;
+    env.AWS_ENDPOINT_URL_API_GATEWAY = usage.apiGatewayEndpoint;
+  }
   if (dynamodb.credentials) {
     env.AWS_ACCESS_KEY_ID = dynamodb.credentials.accessKeyId;
     env.AWS_SECRET_ACCESS_KEY = dynamodb.credentials.secretAccessKey;

@@ -38,9 +38,12 @@ export function formatBanner(local: KeygateLocal, cwd: string, verbose: boolean)
   if (s.requiredScopes.length > 0) lines.push(`  required     ${s.requiredScopes.join(" ")}`);
   const tiers = s.usagePlans ? Object.entries(s.usagePlans.tiers).map(([name, t]) => describeTier(name, t)) : [];
   lines.push(`  usage plans  ${tiers.length > 0 ? tiers.join("; ") : "none configured"}`);
-  if (tiers.length > 0) {
+  if (s.usagePlans) {
+    const scopes = Object.entries(s.usagePlans.tierScopes).map(([scope, tier]) => `${scope} → ${tier}`);
+    const placement = [`default ${s.usagePlans.defaultTier}`, ...scopes, ...(Object.keys(s.usagePlans.users).length > 0 ? [`${Object.keys(s.usagePlans.users).length} fixed user(s)`] : [])];
+    lines.push(`               ${placement.join("; ")}; ${s.usagePlans.autoProvision ? "each user gets a key of their own at the first request" : "users without a fixed key share their tier's pool key"}`);
     // As on API Gateway with apiKeySource AUTHORIZER and apiKeyRequired: no key from the authorizer, no entry.
-    lines.push("               metered by the authorizer's usageIdentifierKey; an answer without one gets 403");
+    lines.push("               metered by the authorizer's usageIdentifierKey (429 past rate or quota; no key: 403)");
   }
   lines.push(`  audit log    ${local.auditLogPath ? show(local.auditLogPath) : "off"}${verbose ? " and this console" : " (KEYGATE_VERBOSE=1 also prints the records here)"}`);
   for (const note of local.notes) lines.push(`  note         ${note}`);

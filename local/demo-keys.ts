@@ -50,9 +50,9 @@ export const DEMO_KEYS: readonly DemoKey[] = [
 ];
 
 /**
- * The demo's stack settings: the deployed defaults, plus route rules so that one route shows a 403
- * for a key without its scope. The tier scope (`plan:pro`) is on alice's key already; usage plans
- * are switched on here once the authorizer returns `usageIdentifierKey` (see the usage plans issue).
+ * The demo's stack settings: the deployed defaults, route rules so that one route shows a 403 for a
+ * key without its scope, and two usage tiers: the `plan:pro` scope on alice's key puts her in `pro`,
+ * everyone else is `free`, and each user gets an API Gateway key of their own at their first request.
  */
 export function demoSettings(): KeygateSettings {
   return {
@@ -61,5 +61,15 @@ export function demoSettings(): KeygateSettings {
     routeScopes: { "GET /reports/*": "read:reports", "POST /orders": "write:orders" },
     allowOrgKeys: false,
     authorizerResultTtlSeconds: 300,
+    usagePlans: {
+      tiers: {
+        free: { throttle: { rateLimit: 5, burstLimit: 10 }, quota: { limit: 1_000, period: "DAY" } },
+        pro: { throttle: { rateLimit: 50, burstLimit: 100 }, quota: { limit: 100_000, period: "MONTH" } },
+      },
+      defaultTier: "free",
+      tierScopes: { "plan:pro": "pro" },
+      users: {},
+      autoProvision: true,
+    },
   };
 }

@@ -3,7 +3,7 @@
  * endpoint), Kinde (the real tenant or the loopback emulator), the built authorizer in its own
  * container, and the gateway on loopback. Tests start Keygate through this same function.
  */
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient, PutItemCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
 import { appendFileSync, mkdirSync, writeFileSync, existsSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import { randomBytes } from "node:crypto";
@@ -19,7 +19,8 @@ import { KindeEmulator, type LocalKey } from "./kinde-emulator";
 import { liveKeysFile } from "./keys-file";
 import { LocalGateway, type RequestLogEntry, type StageIdentity } from "./local-gateway";
 import { loadSettingsFile, settingsPath, type KeygateSettings, type LoadedSettings } from "./stack-config";
-import { UsagePlanLimiter } from "./usage-plan-limiter";
+import { startLocalUsagePlans, usagePlansVariableForCheck, type LocalUsagePlans } from "./local-usage-plans";
+import type { UsagePlanLimiter } from "./usage-plan-limiter";
 
 export interface KeygateLocalOptions {
   /** Default 3000; 0 picks a free port. */
@@ -59,8 +60,9 @@ export interface KeygateLocal {
   bundle: BundleStatus & { module: string };
   auditLogPath?: string;
   cache: AuthorizerResultCache;
-  /** Present when usage plans are configured. */
+  /** Present when usage plans are configured: what the gateway meters by, and the local plans behind it. */
   usage?: UsagePlanLimiter;
+  usagePlans?: LocalUsagePlans;
   stage: StageIdentity;
   stop(): Promise<void>;
 }
@@ -105,8 +107,9 @@ export async function startKeygateLocal(options: KeygateLocalOptions = {}): Prom
     const region = settings.region ?? env.AWS_REGION?.trim() ?? "us-east-1";
     const tableName = env.CACHE_TABLE_NAME?.trim() || DEFAULT_TABLE;
     // The authorizer's own checks, with stand-in endpoints: a value it would refuse stops us here.
+    const checkUsage = settings.usagePlans ? { variable: usagePlansVariableForCheck(settings.usagePlans), apiGatewayEndpoint: "http://127.0.0.1" } : undefined;
     checkAuthorizerEnvironment(
-      authorizerEnvironment(settings, tenant ?? { domain: "http://127.0.0.1", clientId: "check", clientSecret: "check" }, { endpoint: "http://127.0.0.1", tableName }, region, env),
+      authorizerEnvironment(settings, tenant ?? { domain: "http://127.0.0.1", clientId: "check", clientSecret: "check" }, { endpoint: "http://127.0.0.1", tableName }, region, env, checkUsage),
       settingsFile,
     );
 
@@ -117,27 +120,35 @@ export async function startKeygateLocal(options: KeygateLocalOptions = {}): Prom
     let dynamodb: KeygateLocal["dynamodb"];
     let credentials: { accessKeyId: string; secretAccessKey: string } | undefined;
     const external = env.AWS_ENDPOINT_URL_DYNAMODB?.trim();
+    let tableClient: DynamoDBClient;
     if (external) {
-      const client = new DynamoDBClient({ endpoint: external, region });
+      tableClient = new DynamoDBClient({ endpoint: external, region });
+      cleanup.push(async () => tableClient.destroy());
       try {
-        await ensureCacheTable(client, tableName);
+        await ensureCacheTable(tableClient, tableName);
       } catch (error) {
         throw new Error(`AWS_ENDPOINT_URL_DYNAMODB (${external}): cannot create or find table ${tableName}: ${(error as Error).message}`);
-      } finally {
-        client.destroy();
       }
       dynamodb = { mode: "external", endpoint: external, tableName };
     } else {
       const embedded: EmbeddedDynamoDb = await startEmbeddedDynamoDb();
       cleanup.push(() => embedded.stop());
-      const client = localDynamoDbClient(embedded.endpoint);
-      try {
-        await ensureCacheTable(client, tableName);
-      } finally {
-        client.destroy();
-      }
+      tableClient = localDynamoDbClient(embedded.endpoint);
+      cleanup.push(async () => tableClient.destroy());
+      await ensureCacheTable(tableClient, tableName);
       credentials = { accessKeyId: "local", secretAccessKey: "local" };
       dynamodb = { mode: "embedded", endpoint: embedded.endpoint, tableName };
+    }
+
+    // Usage plans: one per tier with its pool key, fixed users' keys and mapping items, a control plane for new keys.
+    let usagePlans: LocalUsagePlans | undefined;
+    if (settings.usagePlans) {
+      const writeMapping = async (item: Record<string, AttributeValue>) => {
+        await tableClient.send(new PutItemCommand({ TableName: tableName, Item: item }));
+      };
+      const started = await startLocalUsagePlans(settings.usagePlans, writeMapping);
+      usagePlans = started;
+      cleanup.push(() => started.stop());
     }
 
     // Kinde: the real tenant when fully configured, else the loopback emulator.
@@ -157,7 +168,8 @@ export async function startKeygateLocal(options: KeygateLocalOptions = {}): Prom
       kinde = { mode: "emulator", emulator, keys: source, url };
     }
 
-    const functionEnv = authorizerEnvironment(settings, connection, { endpoint: dynamodb.endpoint, tableName, ...(credentials ? { credentials } : {}) }, region, env);
+    const usageConnection = usagePlans ? { variable: usagePlans.variable, apiGatewayEndpoint: usagePlans.controlPlane.url } : undefined;
+    const functionEnv = authorizerEnvironment(settings, connection, { endpoint: dynamodb.endpoint, tableName, ...(credentials ? { credentials } : {}) }, region, env, usageConnection);
     const config = checkAuthorizerEnvironment(functionEnv, settingsFile);
 
     const audit = auditSink(options.auditLog, cwd, options.onAuditRecord);
@@ -176,10 +188,7 @@ export async function startKeygateLocal(options: KeygateLocalOptions = {}): Prom
 
     const stage: StageIdentity = { partition: "aws", region, accountId: LOCAL_ACCOUNT, apiId: LOCAL_API_ID, stage: LOCAL_STAGE };
     const cache = new AuthorizerResultCache(settings.authorizerResultTtlSeconds);
-    let usage: UsagePlanLimiter | undefined;
-    if (settings.usagePlans) {
-      usage = new UsagePlanLimiter(settings.usagePlans.tiers);
-    }
+    const usage = usagePlans?.limiter;
     const gateway = new LocalGateway({
       stage,
       authorizerType: settings.authorizerType ?? DEPLOYED_DEFAULTS.authorizerType,
@@ -211,6 +220,7 @@ export async function startKeygateLocal(options: KeygateLocalOptions = {}): Prom
       ...(audit.path ? { auditLogPath: audit.path } : {}),
       cache,
       ...(usage ? { usage } : {}),
+      ...(usagePlans ? { usagePlans } : {}),
       stage,
       stop: stopAll,
     };

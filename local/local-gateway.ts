@@ -164,7 +164,7 @@ export class LocalGateway {
 
     let usageTier: string | undefined;
     if (this.options.usage) {
-      const verdict = this.options.usage.check(result.usageIdentifierKey);
+      const verdict = this.options.usage.check(result.usageIdentifierKey, { method: facts.method, path: facts.path });
       if (!verdict.ok) {
         const type: GatewayResponseType = verdict.reason === "throttled" ? "THROTTLED" : verdict.reason === "quota_exceeded" ? "QUOTA_EXCEEDED" : "INVALID_API_KEY";
         return this.fail(res, facts, type, { ...who, reason: verdict.reason, ...(verdict.tier ? { usageTier: verdict.tier } : {}) });

@@ -16,6 +16,10 @@ export interface UsagePlansSettings {
   users: Record<string, string>;
   autoProvision: boolean;
   maxProvisionedKeys?: number;
+  /** The authorizer's own tuning of provisioning (see lambda/usage/usage-plans-config.ts); its defaults when unset. */
+  provisionTimeoutMs?: number;
+  retryAfterSeconds?: number;
+  retiredKeyGraceSeconds?: number;
 }
 
 export interface KeygateSettings {
@@ -204,6 +208,7 @@ function normaliseKindeDomain(value: string): string {
 
 function parseUsagePlans(raw: Record<string, unknown> | undefined, file?: string): UsagePlansSettings | undefined {
   if (raw === undefined) return undefined;
+  knownKeys(raw, ["tiers", "defaultTier", "tierScopes", "users", "autoProvision", "maxProvisionedKeys", "provisionTimeoutMs", "retryAfterSeconds", "retiredKeyGraceSeconds"], `${PROJECT}:usagePlans`, file);
   const read = new SettingReader(new Map(Object.entries(raw)), file, `${PROJECT}:usagePlans.`);
   const tiersRaw = read.object("tiers");
   if (!tiersRaw || Object.keys(tiersRaw).length === 0) throw new SettingsError(`${PROJECT}:usagePlans.tiers`, "define at least one tier, e.g. free: { throttle: { rateLimit: 5, burstLimit: 10 } }", file);
@@ -222,12 +227,18 @@ function parseUsagePlans(raw: Record<string, unknown> | undefined, file?: string
   const plans: UsagePlansSettings = { tiers, defaultTier, tierScopes, users, autoProvision: read.boolean("autoProvision") ?? false };
   const max = read.integer("maxProvisionedKeys", 0, 10_000);
   if (max !== undefined) plans.maxProvisionedKeys = max;
+  // Ranges are the authorizer's, checked when its USAGE_PLANS variable is built.
+  for (const name of ["provisionTimeoutMs", "retryAfterSeconds", "retiredKeyGraceSeconds"] as const) {
+    const value = read.integer(name, 0, Number.MAX_SAFE_INTEGER);
+    if (value !== undefined) plans[name] = value;
+  }
   return plans;
 }
 
 function parseTier(tier: string, value: unknown, file?: string): TierSettings {
   const prefix = `${PROJECT}:usagePlans.tiers.${tier}`;
   if (!isRecord(value)) throw new SettingsError(prefix, "must be a mapping with throttle and/or quota", file);
+  knownKeys(value, ["throttle", "quota", "methodThrottles"], prefix, file);
   const read = new SettingReader(new Map(Object.entries(value)), file, `${prefix}.`);
   const result: TierSettings = {};
   const throttle = read.object("throttle");
@@ -238,10 +249,26 @@ function parseTier(tier: string, value: unknown, file?: string): TierSettings {
     if (rateLimit === undefined || burstLimit === undefined) throw new SettingsError(`${prefix}.throttle`, "needs rateLimit and burstLimit", file);
     result.throttle = { rateLimit, burstLimit };
   }
+  const methodThrottles = read.object("methodThrottles");
+  if (methodThrottles) {
+    result.methodThrottles = {};
+    for (const [key, value] of Object.entries(methodThrottles)) {
+      const name = `${prefix}.methodThrottles["${key}"]`;
+      if (!/^\/\S*\/(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|ANY|\*)$/.test(key)) {
+        throw new SettingsError(`${prefix}.methodThrottles`, `"${key}" is not a method as API Gateway names it: /<resource path>/<METHOD>, such as "/orders/{id}/GET"`, file);
+      }
+      if (!isRecord(value)) throw new SettingsError(name, "must be { rateLimit, burstLimit }", file);
+      const t = new SettingReader(new Map(Object.entries(value)), file, `${name}.`);
+      const rateLimit = t.number("rateLimit", 0);
+      const burstLimit = t.integer("burstLimit", 0, Number.MAX_SAFE_INTEGER);
+      if (rateLimit === undefined || burstLimit === undefined) throw new SettingsError(name, "needs rateLimit and burstLimit", file);
+      result.methodThrottles[key] = { rateLimit, burstLimit };
+    }
+  }
   const quota = read.object("quota");
   if (quota) {
     const q = new SettingReader(new Map(Object.entries(quota)), file, `${prefix}.quota.`);
-    const limit = q.integer("limit", 0, Number.MAX_SAFE_INTEGER);
+    const limit = q.integer("limit", 1, Number.MAX_SAFE_INTEGER);
     if (limit === undefined) throw new SettingsError(`${prefix}.quota.limit`, "is required for a quota", file);
     const period = (q.string("period") ?? "").toUpperCase();
     if (period !== "DAY" && period !== "WEEK" && period !== "MONTH") throw new SettingsError(`${prefix}.quota.period`, "must be DAY, WEEK or MONTH", file);
@@ -349,6 +376,13 @@ class SettingReader {
       if (!ok) this.fail(`${name}."${route}"`, "must be a scope or a list of scopes");
     }
     return value as Record<string, string | string[]>;
+  }
+}
+
+/** A misspelt setting inside a structured value is an error, as in `pulumi preview`, not a silent default. */
+function knownKeys(value: Record<string, unknown>, known: readonly string[], setting: string, file?: string): void {
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) throw new SettingsError(setting, `has the unknown setting "${key}"; the settings are ${known.join(", ")}`, file);
   }
 }
 

@@ -23,6 +23,12 @@ export interface QuotaSettings {
 export interface TierSettings {
   throttle?: ThrottleSettings;
   quota?: QuotaSettings;
+  /**
+   * Throttles for single methods, keyed as API Gateway keys them: `/<resource path>/<METHOD>`, e.g.
+   * `/orders/{id}/GET`; `*` as the path or the method matches every one. For a matching method it
+   * replaces the tier's throttle; each key has its own bucket per method throttle.
+   */
+  methodThrottles?: Record<string, ThrottleSettings>;
 }
 
 export type UsageVerdict =
@@ -119,7 +125,27 @@ export class QuotaCounter {
 interface KeyState {
   tier: string;
   bucket?: TokenBucket;
+  methodBuckets?: Map<string, TokenBucket>;
   quota?: QuotaCounter;
+}
+
+/** Whether a method throttle key (`/<resource path>/<METHOD>`) covers a request. */
+export function methodThrottleMatches(throttleKey: string, method: string, path: string): boolean {
+  const slash = throttleKey.lastIndexOf("/");
+  const keyMethod = throttleKey.slice(slash + 1).toUpperCase();
+  const keyPath = throttleKey.slice(0, slash) || "/";
+  if (keyMethod !== "*" && keyMethod !== "ANY" && keyMethod !== method.toUpperCase()) return false;
+  if (keyPath === "/*") return true;
+  const want = keyPath.split("/").filter(Boolean);
+  const got = path.split("/").filter(Boolean);
+  for (let i = 0; i < want.length; i++) {
+    const segment = want[i]!;
+    if (/^\{[^}]+\+\}$/.test(segment)) return got.length > i; // a greedy path parameter takes the rest
+    if (i >= got.length) return false;
+    if (/^\{[^}]+\}$/.test(segment)) continue;
+    if (segment !== got[i]) return false;
+  }
+  return want.length === got.length;
 }
 
 /**
@@ -149,8 +175,8 @@ export class UsagePlanLimiter {
     return this.keys.get(keyValue)?.tier;
   }
 
-  /** Decides one request made under `usageIdentifierKey`, and counts it if it may pass. */
-  check(usageIdentifierKey: string | undefined): UsageVerdict {
+  /** Decides one request made under `usageIdentifierKey` (for `route`, when method throttles apply), and counts it if it may pass. */
+  check(usageIdentifierKey: string | undefined, route?: { method: string; path: string }): UsageVerdict {
     if (usageIdentifierKey === undefined || usageIdentifierKey === "") return { ok: false, reason: "no_usage_key" };
     const state = this.keys.get(usageIdentifierKey);
     if (!state) return { ok: false, reason: "key_in_no_plan" };
@@ -161,7 +187,14 @@ export class UsagePlanLimiter {
       // An exhausted quota is checked first so that a rejected request never spends a token.
       if (state.quota.remaining(now) <= 0) return { ok: false, reason: "quota_exceeded", tier: state.tier };
     }
-    if (settings.throttle) {
+    const methodThrottle = route ? Object.entries(settings.methodThrottles ?? {}).find(([key]) => methodThrottleMatches(key, route.method, route.path)) : undefined;
+    if (methodThrottle) {
+      const [key, throttle] = methodThrottle;
+      state.methodBuckets ??= new Map();
+      let bucket = state.methodBuckets.get(key);
+      if (!bucket) state.methodBuckets.set(key, (bucket = new TokenBucket(throttle, now)));
+      if (!bucket.take(now)) return { ok: false, reason: "throttled", tier: state.tier };
+    } else if (settings.throttle) {
       state.bucket ??= new TokenBucket(settings.throttle, now);
       if (!state.bucket.take(now)) return { ok: false, reason: "throttled", tier: state.tier };
     }

@@ -58,7 +58,8 @@ describe("with the real authorizer, when Kinde fails", () => {
 describe("with an authorizer that misbehaves", () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ authorizerModule: STUB_AUTHORIZER, authorizerTimeoutMs: 1000 });
+    // A stack without usage plans: the stand-in returns no usage key.
+    h = await startHarness({ authorizerModule: STUB_AUTHORIZER, authorizerTimeoutMs: 1000, stackYaml: "config: {}\n" });
   });
   afterAll(async () => {
     await h?.stop();

@@ -93,13 +93,14 @@ describe("npm start", () => {
     const missing = await fetch(`${url}/whoami`);
     expect(missing.status).toBe(401);
 
-    await waitFor(run, /\d\d:\d\d:\d\d 200 GET \/whoami user=kp_demo_alice verdict=kinde [\d.]+ms\n/);
+    await waitFor(run, /\d\d:\d\d:\d\d 200 GET \/whoami user=kp_demo_alice verdict=kinde tier=pro [\d.]+ms\n/);
     await waitFor(run, /\d\d:\d\d:\d\d 403 GET \/reports\/monthly user=kp_demo_bob verdict=kinde reason=explicit_deny [\d.]+ms\n/);
     await waitFor(run, /\d\d:\d\d:\d\d 401 GET \/whoami user=- verdict=gateway reason=missing_key [\d.]+ms\n/);
     // The audit records went to the file, not to the console.
     expect(run.stdout()).not.toContain('"decision"');
-    const audit = readFileSync(join(cwd, ".keygate", "audit.log"), "utf8").trim().split("\n");
-    expect(audit.map((line) => (JSON.parse(line) as { decision: string }).decision)).toEqual(["allow", "deny"]);
+    // One decision record per invocation (provisioning events of the demo's usage plans sit beside them).
+    const records = readFileSync(join(cwd, ".keygate", "audit.log"), "utf8").trim().split("\n").map((line) => JSON.parse(line) as { message: string; decision?: string });
+    expect(records.filter((r) => r.message === "authorizer decision").map((r) => r.decision)).toEqual(["allow", "deny"]);
     expect(readFileSync(join(cwd, ".keygate", ".gitignore"), "utf8")).toBe("*\n");
 
     // Ctrl-C in a terminal signals the whole foreground process group.

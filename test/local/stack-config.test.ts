@@ -99,7 +99,7 @@ describe("usage plans", () => {
 
   it("reads tiers, the default tier, tier scopes and fixed users", () => {
     const { settings } = plans(`tiers:
-  free: { throttle: { rateLimit: 5, burstLimit: 10 }, quota: { limit: 10000, period: month } }
+  free: { throttle: { rateLimit: 5, burstLimit: 10 }, quota: { limit: 10000, period: month }, methodThrottles: { "/orders/{id}/GET": { rateLimit: 1, burstLimit: 2 } } }
   pro: { throttle: { rateLimit: 0.5, burstLimit: 100 } }
 defaultTier: free
 tierScopes: { "plan:pro": pro }
@@ -107,7 +107,9 @@ users: { kp_123: pro }
 autoProvision: true
 maxProvisionedKeys: 9000`);
     expect(settings.usagePlans).toEqual({
-      tiers: { free: { throttle: { rateLimit: 5, burstLimit: 10 }, quota: { limit: 10000, period: "MONTH" } }, pro: { throttle: { rateLimit: 0.5, burstLimit: 100 } } },
+      tiers: {
+        free: { throttle: { rateLimit: 5, burstLimit: 10 }, quota: { limit: 10000, period: "MONTH" }, methodThrottles: { "/orders/{id}/GET": { rateLimit: 1, burstLimit: 2 } } },
+        pro: { throttle: { rateLimit: 0.5, burstLimit: 100 } } },
       defaultTier: "free",
       tierScopes: { "plan:pro": "pro" },
       users: { kp_123: "pro" },
@@ -123,6 +125,10 @@ maxProvisionedKeys: 9000`);
     ["tiers: { free: { throttle: { rateLimit: -1, burstLimit: 1 } } }", /usagePlans.tiers.free.throttle.rateLimit/],
     ["tiers: { free: {} }\ndefaultTier: gold", /usagePlans.defaultTier .*"gold" is not a tier/],
     ["tiers: { free: {} }\nusers: { kp_1: gold }", /usagePlans.users.kp_1 .*"gold" is not a tier/],
+    ["tiers: { free: { methodThrottles: { \"/orders\": { rateLimit: 1, burstLimit: 1 } } } }", /methodThrottles .*"\/orders" is not a method as API Gateway names it/],
+    ["tiers: { free: { quota: { limit: 0, period: DAY } } }", /quota.limit .*0 is outside 1\.\./],
+    ["tiers: { free: { qouta: { limit: 5, period: DAY } } }", /usagePlans.tiers.free .*unknown setting "qouta"/],
+    ["tiers: { free: {} }\ntierScope: { a: free }", /keygate:usagePlans .*unknown setting "tierScope"/],
   ])("names the setting in error: %s", (body, message) => {
     expect(() => plans(body)).toThrow(message);
   });

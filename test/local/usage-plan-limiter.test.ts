@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { periodStart, QuotaCounter, TokenBucket, UsagePlanLimiter } from "../../local/usage-plan-limiter";
+import { methodThrottleMatches, periodStart, QuotaCounter, TokenBucket, UsagePlanLimiter } from "../../local/usage-plan-limiter";
 
 /** A clock the test moves by hand. */
 function manualClock(start = Date.UTC(2026, 10, 26, 12, 0, 0)) {
@@ -119,5 +119,38 @@ describe("UsagePlanLimiter", () => {
     expect(() => limiter.register("x", "gold")).toThrow(/unknown tier "gold"/);
     limiter.unregister("carolkey00000000000000");
     expect(limiter.check("carolkey00000000000000")).toEqual({ ok: false, reason: "key_in_no_plan" });
+  });
+});
+
+describe("method throttles", () => {
+  it.each([
+    ["/orders/GET", "GET", "/orders", true],
+    ["/orders/GET", "POST", "/orders", false],
+    ["/orders/GET", "GET", "/orders/1", false],
+    ["/orders/{id}/GET", "GET", "/orders/42", true],
+    ["/orders/{id}/GET", "GET", "/orders/42/items", false],
+    ["/files/{proxy+}/GET", "GET", "/files/a/b/c", true],
+    ["/files/{proxy+}/GET", "GET", "/files", false],
+    ["/*/GET", "GET", "/anything/at/all", true],
+    ["/orders/*", "DELETE", "/orders", true],
+    ["/orders/ANY", "PATCH", "/orders", true],
+    ["//GET", "GET", "/", true],
+  ])("%s covers %s %s: %s", (key, method, path, expected) => {
+    expect(methodThrottleMatches(key, method, path)).toBe(expected);
+  });
+
+  it("replaces the tier's throttle for the methods it names, per key", () => {
+    const clock = manualClock();
+    const limiter = new UsagePlanLimiter(
+      { free: { throttle: { rateLimit: 1000, burstLimit: 1000 }, methodThrottles: { "/orders/POST": { rateLimit: 0.001, burstLimit: 1 } } } },
+      clock.now,
+    );
+    limiter.register("alicekey00000000000000", "free");
+    limiter.register("bobkey0000000000000000", "free");
+    const order = { method: "POST", path: "/orders" };
+    expect(limiter.check("alicekey00000000000000", order).ok).toBe(true);
+    expect(limiter.check("alicekey00000000000000", order)).toEqual({ ok: false, reason: "throttled", tier: "free" });
+    expect(limiter.check("alicekey00000000000000", { method: "GET", path: "/orders" }).ok).toBe(true);
+    expect(limiter.check("bobkey0000000000000000", order).ok).toBe(true);
   });
 });

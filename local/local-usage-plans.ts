@@ -1,0 +1,70 @@
+/**
+ * Usage plans on this machine, set up the way the Pulumi module sets them up in AWS: one plan per
+ * tier with a shared pool key, a key of their own for each fixed user (with its mapping item in the
+ * cache table), and an API Gateway control plane where the authorizer provisions keys for new users.
+ * The gateway meters whatever key value ends up in a plan.
+ */
+import { type AttributeValue } from "@aws-sdk/client-dynamodb";
+import { userMappingItem } from "../lambda/usage/user-mapping";
+import { LocalApiGatewayControlPlane } from "./api-gateway-control-plane";
+import type { UsagePlansSettings } from "./stack-config";
+import { UsagePlanLimiter } from "./usage-plan-limiter";
+
+export interface LocalTier {
+  name: string;
+  usagePlanId: string;
+  poolKey: string;
+}
+
+export interface LocalUsagePlans {
+  limiter: UsagePlanLimiter;
+  controlPlane: LocalApiGatewayControlPlane;
+  tiers: LocalTier[];
+  /** The authorizer's USAGE_PLANS value. */
+  variable: string;
+  stop(): Promise<void>;
+}
+
+/** API Gateway plan ids are letters and digits; tier names may also hold `-` and `_`. */
+function planIdFor(tier: string, index: number): string {
+  return `plan${index}${tier.replace(/[^A-Za-z0-9]/g, "")}`.slice(0, 64);
+}
+
+/** The authorizer's USAGE_PLANS value for these settings and the tiers' plans and pool keys. */
+export function usagePlansVariable(settings: UsagePlansSettings, tiers: readonly LocalTier[]): string {
+  return JSON.stringify({
+    tiers: Object.fromEntries(tiers.map((tier) => [tier.name, { usagePlanId: tier.usagePlanId, poolKey: tier.poolKey }])),
+    defaultTier: settings.defaultTier,
+    tierScopes: settings.tierScopes,
+    autoProvision: settings.autoProvision,
+    ...(settings.maxProvisionedKeys !== undefined ? { maxProvisionedKeys: settings.maxProvisionedKeys } : {}),
+    ...(settings.provisionTimeoutMs !== undefined ? { provisionTimeoutMs: settings.provisionTimeoutMs } : {}),
+    ...(settings.retryAfterSeconds !== undefined ? { retryAfterSeconds: settings.retryAfterSeconds } : {}),
+    ...(settings.retiredKeyGraceSeconds !== undefined ? { retiredKeyGraceSeconds: settings.retiredKeyGraceSeconds } : {}),
+  });
+}
+
+/** A USAGE_PLANS value with stand-in plans and keys, to have the authorizer check the settings before anything starts. */
+export function usagePlansVariableForCheck(settings: UsagePlansSettings): string {
+  const tiers = Object.keys(settings.tiers).map((name, i) => ({ name, usagePlanId: planIdFor(name, i), poolKey: `checkpoolkey${String(i).padStart(12, "0")}` }));
+  return usagePlansVariable(settings, tiers);
+}
+
+export async function startLocalUsagePlans(settings: UsagePlansSettings, writeMapping: (item: Record<string, AttributeValue>) => Promise<void>): Promise<LocalUsagePlans> {
+  const limiter = new UsagePlanLimiter(settings.tiers);
+  const plans = new Map(Object.keys(settings.tiers).map((name, i) => [planIdFor(name, i), name] as const));
+  const controlPlane = new LocalApiGatewayControlPlane(plans, (value, tier) => (tier === undefined ? limiter.unregister(value) : limiter.register(value, tier)));
+  await controlPlane.start();
+  try {
+    const tiers: LocalTier[] = [...plans].map(([usagePlanId, name]) => ({ name, usagePlanId, poolKey: controlPlane.addKey(`keygate-pool-${name}`, usagePlanId).value }));
+    for (const [user, tierName] of Object.entries(settings.users)) {
+      const tier = tiers.find((t) => t.name === tierName)!; // tier names were checked when the settings were read
+      const key = controlPlane.addKey(`keygate-${user}`, tier.usagePlanId);
+      await writeMapping(userMappingItem({ userId: user, apiKeyId: key.id, apiKeyValue: key.value, tier: tier.name, usagePlanId: tier.usagePlanId, fixed: true }));
+    }
+    return { limiter, controlPlane, tiers, variable: usagePlansVariable(settings, tiers), stop: () => controlPlane.stop() };
+  } catch (error) {
+    await controlPlane.stop();
+    throw error;
+  }
+}
