@@ -5,8 +5,11 @@ import { IDENTITY_SOURCE } from "./openapi";
 import type { ResolvedApi } from "./validate-args";
 
 export interface AttachmentTarget {
-  /** The authorizer function. */
-  fn: aws.lambda.Function;
+  /**
+   * The authorizer function's invoke ARN, written from its name rather than read from the function,
+   * so the authorizer need not wait for the function (see authorizer-function.ts).
+   */
+  invokeArn: pulumi.Input<string>;
   authorizerType: "REQUEST" | "TOKEN";
   resultTtlSeconds: number;
   /** Builds an API's execution ARN from its id, for APIs not defined in this program. */
@@ -16,16 +19,16 @@ export interface AttachmentTarget {
 export interface ApiAttachment {
   key: string;
   restApiId: pulumi.Output<string>;
+  executionArn: pulumi.Output<string>;
   stageNames: string[];
   authorizer: aws.apigateway.Authorizer;
-  permission: aws.lambda.Permission;
   gatewayResponses: aws.apigateway.Response[];
 }
 
 /**
- * Everything one REST API needs to use the authorizer: the authorizer itself, the permission for
- * that API (and only that authorizer of it) to invoke the function, and the gateway responses.
- * Resource names derive from the component's name and the API's key, never from its position.
+ * What one REST API needs to use the authorizer, apart from the permission to invoke the function
+ * (`allowInvoke`, which has to wait for the function): the authorizer itself and the gateway
+ * responses. Resource names derive from the component's name and the API's key, never from its position.
  */
 export function attachToApi(componentName: string, api: ResolvedApi, target: AttachmentTarget, parent: pulumi.Resource): ApiAttachment {
   const prefix = `${componentName}-${api.key}`;
@@ -38,21 +41,9 @@ export function attachToApi(componentName: string, api: ResolvedApi, target: Att
     {
       restApi: restApiId,
       type: target.authorizerType,
-      authorizerUri: target.fn.invokeArn,
+      authorizerUri: target.invokeArn,
       identitySource: IDENTITY_SOURCE,
       authorizerResultTtlInSeconds: target.resultTtlSeconds,
-    },
-    opts,
-  );
-
-  const permission = new aws.lambda.Permission(
-    `${prefix}-invoke`,
-    {
-      action: "lambda:InvokeFunction",
-      function: target.fn.name,
-      principal: "apigateway.amazonaws.com",
-      // Only this authorizer of this API may invoke the function, not any method or API in the account.
-      sourceArn: pulumi.interpolate`${executionArn}/authorizers/${authorizer.id}`,
     },
     opts,
   );
@@ -73,5 +64,20 @@ export function attachToApi(componentName: string, api: ResolvedApi, target: Att
     );
   });
 
-  return { key: api.key, restApiId, stageNames: api.stageNames, authorizer, permission, gatewayResponses };
+  return { key: api.key, restApiId, executionArn, stageNames: api.stageNames, authorizer, gatewayResponses };
+}
+
+/** The permission for that API, and only that authorizer of it, to invoke the function. */
+export function allowInvoke(componentName: string, attachment: ApiAttachment, fn: aws.lambda.Function, parent: pulumi.Resource): aws.lambda.Permission {
+  return new aws.lambda.Permission(
+    `${componentName}-${attachment.key}-invoke`,
+    {
+      action: "lambda:InvokeFunction",
+      function: fn.name,
+      principal: "apigateway.amazonaws.com",
+      // Not any method or API in the account: only this authorizer of this API.
+      sourceArn: pulumi.interpolate`${attachment.executionArn}/authorizers/${attachment.authorizer.id}`,
+    },
+    { parent },
+  );
 }

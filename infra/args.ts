@@ -28,10 +28,31 @@ interface ProtectedApiCommon {
   stageNames?: string[];
 }
 
+/** What `deployStages` is given: the API's authorizer, as soon as it exists. */
+export interface AttachedApi {
+  /** Set it as `authorizerId` on methods with authorization `CUSTOM`. */
+  authorizer: aws.apigateway.Authorizer;
+  /** The API's gateway responses: make the deployment depend on them, or the stage will not show them. */
+  gatewayResponses: aws.apigateway.Response[];
+  /**
+   * True when `usagePlans` is set: set it as `apiKeyRequired` on every method the authorizer
+   * protects, or API Gateway meters nothing (and the RestApi needs `apiKeySource: "AUTHORIZER"`).
+   */
+  apiKeyRequired: boolean;
+}
+
 /** A REST API defined in the same Pulumi program. */
 export interface ProtectedRestApiResource extends ProtectedApiCommon {
   restApi: aws.apigateway.RestApi;
   restApiId?: never;
+  /**
+   * Creates the API's methods, deployment and stages once its authorizer exists, and returns the
+   * stages. Required with `usagePlans`: API Gateway refuses a usage plan naming a stage that does
+   * not exist yet, the stage cannot exist before the authorizer its methods use, and the function
+   * behind the authorizer needs the plans' ids; the component calls this between the authorizer and
+   * the plans. The stages returned must be exactly those of `stageNames`.
+   */
+  deployStages?: (api: AttachedApi) => aws.apigateway.Stage[];
 }
 
 /** A REST API defined elsewhere (another stack, the console, CloudFormation), named by its id. */
@@ -39,6 +60,7 @@ export interface ProtectedRestApiId extends ProtectedApiCommon {
   /** The REST API's id, e.g. `a1b2c3d4e5`. */
   restApiId: pulumi.Input<string>;
   restApi?: never;
+  deployStages?: never;
 }
 
 export type ProtectedApi = ProtectedRestApiResource | ProtectedRestApiId;
@@ -60,6 +82,73 @@ export interface AuditLogSettings {
   kmsKeyArn?: pulumi.Input<string>;
   /** A metric filter counting decisions by `decision` and `reason` (namespace `Keygate`). Default true. */
   metrics?: boolean;
+}
+
+/** API Gateway's token bucket: a steady rate and the most requests let through at once. */
+export interface UsageThrottle {
+  /** Requests per second, 0 or more; fractions are allowed (0.5 = one request every two seconds). */
+  rateLimit: number;
+  /** Bucket size: whole requests, 0 or more. */
+  burstLimit: number;
+}
+
+export type UsageQuotaPeriod = "DAY" | "WEEK" | "MONTH";
+
+/** Requests per period, counted per API Gateway key across every stage of the plan. */
+export interface UsageQuota {
+  /** Whole requests per period, at least 1. */
+  limit: number;
+  period: UsageQuotaPeriod;
+  /** Requests taken off the limit in the first period only (0..limit). Default 0. */
+  offset?: number;
+}
+
+/** One tier: one usage plan, whose throttle and quota apply to each user's key separately. */
+export interface UsageTier {
+  /** Per key. Without it, a key is throttled only by the account's and stages' own limits. */
+  throttle?: UsageThrottle;
+  /** Per key. Without it, requests are counted but not capped. */
+  quota?: UsageQuota;
+  /**
+   * Throttles for single methods, keyed as API Gateway keys them: `/<resource path>/<METHOD>`, e.g.
+   * `"/orders/{id}/GET"`; `*` as the path or the method matches every one. Applied on every stage
+   * the plan covers.
+   */
+  methodThrottles?: Record<string, UsageThrottle>;
+}
+
+/**
+ * Per-user usage plans: each user gets an API Gateway key of their own in the plan of their tier, so
+ * the throttle and quota are theirs, not shared. See infra/README-usage-plans.md.
+ */
+export interface UsagePlansSettings {
+  /** One usage plan per tier, by tier name (1 to 64 letters, digits, `-` or `_`). */
+  tiers: Record<string, UsageTier>;
+  /** The tier of a user no scope or fixed assignment places elsewhere. Required with several tiers. */
+  defaultTier?: string;
+  /** A Kinde key scope that places its user in a tier, e.g. `{"plan:pro": "pro"}`; tried in order. */
+  tierScopes?: Record<string, string>;
+  /**
+   * Fixed assignments, user id (`kp_...`, or `org:<org_code>` with `allowOrgKeys`) to tier: Pulumi
+   * creates each user's key, adds it to the tier's plan and records it in the cache table.
+   */
+  users?: Record<string, string>;
+  /** Give every other user a key of their own at their first request. Default false: they share their tier's pool key. */
+  autoProvision?: boolean;
+  /**
+   * Most keys the authorizer creates at run time (0..10000). Default 9000. With the pool keys and
+   * the fixed users it must stay within API Gateway's 10,000 keys per account and Region.
+   */
+  maxProvisionedKeys?: number;
+  /** Most a request waits for its user's key to be looked up or created, milliseconds (10..10000). Default 1000. */
+  provisionTimeoutMs?: number;
+  /** After a failed attempt, a user is served the pool key this long before the next one, seconds (1..3600). Default 30. */
+  retryAfterSeconds?: number;
+  /**
+   * How long a tier change's old key stays in its old plan before it is deleted, seconds
+   * (0..86400; at least `authorizerResultTtlSeconds`). Default 3600.
+   */
+  retiredKeyGraceSeconds?: number;
 }
 
 export interface UserKeyAuthorizerArgs {
@@ -114,6 +203,12 @@ export interface UserKeyAuthorizerArgs {
 
   cacheTable?: CacheTableSettings;
   auditLog?: AuditLogSettings;
+  /**
+   * Per-user throttles and quotas through API Gateway usage plans. Every API in `apis` then needs
+   * `stageNames` (the stages the plans cover), and a `restApi` of this program needs `deployStages`
+   * and `apiKeySource: "AUTHORIZER"`. Default: none, requests are not metered per user.
+   */
+  usagePlans?: UsagePlansSettings;
   /** Tags for every taggable resource. Never put a secret here. */
   tags?: Record<string, string>;
 }
@@ -141,8 +236,9 @@ export const LAMBDA_ARCHITECTURE = "arm64";
 
 /**
  * The function must outlive the longest path through it: a Kinde verification (with retries), a
- * DynamoDB read and write, plus slack for a cold start that fetches the secret.
+ * DynamoDB read and write, the usage-key lookup when usage plans are on (it follows the
+ * verification and is bounded by `provisionTimeoutMs`), plus slack for a cold start that fetches the secret.
  */
-export function lambdaTimeoutSeconds(verifyTimeoutMs: number, dynamoDbTimeoutMs: number): number {
-  return Math.max(5, Math.ceil((verifyTimeoutMs + 2 * dynamoDbTimeoutMs + 2_000) / 1_000));
+export function lambdaTimeoutSeconds(verifyTimeoutMs: number, dynamoDbTimeoutMs: number, usageKeyTimeoutMs = 0): number {
+  return Math.max(5, Math.ceil((verifyTimeoutMs + 2 * dynamoDbTimeoutMs + usageKeyTimeoutMs + 2_000) / 1_000));
 }

@@ -26,6 +26,21 @@ export interface DemoWhoamiRouteArgs {
   /** Resources the deployment must include (the gateway responses). */
   deploymentDependsOn: pulumi.Resource[];
   stageName: string;
+  /**
+   * Require a usage key on `GET /whoami` (with usage plans; the RestApi then needs
+   * `apiKeySource: "AUTHORIZER"`). Default false: without a plan holding the authorizer's key,
+   * API Gateway would refuse every request with 403.
+   */
+  apiKeyRequired?: boolean;
+}
+
+/**
+ * The redeployment trigger: a deployment is a snapshot, so a new one is taken whenever anything it
+ * snapshots changes, including settings that change in place without changing any resource's id
+ * (a method's apiKeyRequired, the API's apiKeySource).
+ */
+export function deploymentFingerprint(parts: readonly unknown[]): string {
+  return createHash("sha256").update(JSON.stringify(parts)).digest("hex");
 }
 
 /** `GET /whoami` on the demo REST API, protected by the Keygate authorizer, deployed to one stage. */
@@ -44,7 +59,7 @@ export class DemoWhoamiRoute extends pulumi.ComponentResource {
     const resource = new aws.apigateway.Resource(`${name}-whoami`, { restApi, parentId: args.restApi.rootResourceId, pathPart: "whoami" }, parent);
     const method = new aws.apigateway.Method(
       `${name}-whoami-get`,
-      { restApi, resourceId: resource.id, httpMethod: "GET", authorization: "CUSTOM", authorizerId: args.authorizer.id },
+      { restApi, resourceId: resource.id, httpMethod: "GET", authorization: "CUSTOM", authorizerId: args.authorizer.id, ...(args.apiKeyRequired ? { apiKeyRequired: true } : {}) },
       parent,
     );
     const integration = new aws.apigateway.Integration(
@@ -71,16 +86,25 @@ export class DemoWhoamiRoute extends pulumi.ComponentResource {
       { parent: this, dependsOn: [integration] },
     );
 
-    const routeParts = [resource.id, method.id, integration.id, integrationResponse.id, args.authorizer.id, ...args.deploymentDependsOn.map((dependency) => dependency.urn)];
+    const routeParts: pulumi.Input<unknown>[] = [
+      resource.id,
+      method.id,
+      integration.id,
+      integrationResponse.id,
+      args.authorizer.id,
+      // Changed in place (the function's name, the cache TTL), yet only a new deployment serves them.
+      args.authorizer.authorizerUri,
+      args.authorizer.authorizerResultTtlInSeconds,
+      args.apiKeyRequired ?? false,
+      args.restApi.apiKeySource,
+      ...args.deploymentDependsOn.map((dependency) => dependency.urn),
+    ];
     const deployment = new aws.apigateway.Deployment(
       `${name}-deployment`,
       {
         restApi,
         description: "Keygate demo",
-        // A deployment is a snapshot: take a new one whenever anything it snapshots changes.
-        triggers: {
-          redeployment: pulumi.all([WHOAMI_TEMPLATE, JSON.stringify(GATEWAY_RESPONSES), ...routeParts]).apply((parts) => createHash("sha256").update(JSON.stringify(parts)).digest("hex")),
-        },
+        triggers: { redeployment: pulumi.all([WHOAMI_TEMPLATE, JSON.stringify(GATEWAY_RESPONSES), ...routeParts]).apply(deploymentFingerprint) },
       },
       { parent: this, dependsOn: [method, integration, integrationResponse, methodResponse, args.authorizer, ...args.deploymentDependsOn] },
     );

@@ -1,4 +1,5 @@
 import type * as aws from "@pulumi/aws";
+import { usageProvisioningStatements, type UsageIamResources } from "../lambda/usage/iam-statements";
 
 /**
  * IAM policy documents, as plain data so tests can read them statement by statement. Each grants
@@ -40,6 +41,17 @@ export function authorizerRolePolicy(resources: AuthorizerPolicyResources, extra
       ...extraStatements,
     ],
   };
+}
+
+/**
+ * What usage plans add to the authorizer's role. With `autoProvision`, exactly the statements of
+ * lambda/usage/iam-statements.ts, which lists what the run-time code calls: CreateApiKey, DeleteApiKey,
+ * CreateUsagePlanKey on the tiers' plans, and GetItem, PutItem and UpdateItem on the cache table.
+ * Without it the authorizer makes no API Gateway call and only reads mapping items (GetItem), which
+ * `CacheTableItems` already grants: nothing is added.
+ */
+export function usagePlanStatements(autoProvision: boolean, resources: UsageIamResources): aws.iam.PolicyStatement[] {
+  return autoProvision ? usageProvisioningStatements(resources) : [];
 }
 
 /**

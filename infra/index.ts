@@ -4,12 +4,18 @@
  */
 export { UserKeyAuthorizer, type AttachedApiSummary } from "./user-key-authorizer";
 export type {
+  AttachedApi,
   AuditLogSettings,
   CacheTableSettings,
   KindeSettings,
   ProtectedApi,
   ProtectedRestApiId,
   ProtectedRestApiResource,
+  UsagePlansSettings,
+  UsageQuota,
+  UsageQuotaPeriod,
+  UsageThrottle,
+  UsageTier,
   UserKeyAuthorizerArgs,
 } from "./args";
 export { DEFAULTS } from "./args";

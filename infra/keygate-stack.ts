@@ -16,6 +16,8 @@ export interface KeygateStackOutputs {
   openApiSecurityScheme: pulumi.Output<Record<string, unknown>> | undefined;
   /** `GET /whoami` of the demo API, when the stack created it. */
   demoUrl: pulumi.Output<string> | undefined;
+  /** With `keygate:usagePlans`: each tier's usage plan id (key values are never exported). */
+  usagePlanIds: pulumi.Output<Record<string, string>> | undefined;
 }
 
 /** Keygate's own stack: the component, attached to the configured REST APIs or to a demo API of its own. */
@@ -28,19 +30,32 @@ export function createKeygateStack(settings: StackSettings): KeygateStackOutputs
   const restApi = new aws.apigateway.RestApi("keygate-demo", {
     description: "Keygate demo: GET /whoami answers with what the authorizer says about your key",
     endpointConfiguration: { types: "REGIONAL" },
+    // With usage plans, API Gateway must meter by the key the authorizer returns, not by a header the caller sends.
+    ...(settings.component.usagePlans ? { apiKeySource: "AUTHORIZER" } : {}),
     tags: settings.component.tags,
   });
-  const keygate = new UserKeyAuthorizer("keygate", { ...settings.component, apis: [{ name: "demo", restApi, stageNames: [settings.demoStageName] }] });
-  const demo = new DemoWhoamiRoute("keygate-demo", {
-    restApi,
-    authorizer: keygate.authorizers[0]!,
-    deploymentDependsOn: keygate.gatewayResponses,
-    stageName: settings.demoStageName,
+  // The component calls deployStages once the authorizer exists, before the usage plans that name the stage.
+  const routes: DemoWhoamiRoute[] = [];
+  const keygate = new UserKeyAuthorizer("keygate", {
+    ...settings.component,
+    apis: [
+      {
+        name: "demo",
+        restApi,
+        stageNames: [settings.demoStageName],
+        deployStages: ({ authorizer, gatewayResponses, apiKeyRequired }) => {
+          const route = new DemoWhoamiRoute("keygate-demo", { restApi, authorizer, deploymentDependsOn: gatewayResponses, stageName: settings.demoStageName, apiKeyRequired });
+          routes.push(route);
+          return [route.stage];
+        },
+      },
+    ],
   });
-  return { ...outputsOf(keygate), demoUrl: demo.url };
+  return { ...outputsOf(keygate), demoUrl: routes[0]?.url };
 }
 
 function outputsOf(keygate: UserKeyAuthorizer): Omit<KeygateStackOutputs, "demoUrl"> {
+  // usagePlanIds is undefined without usage plans, and the stack program leaves undefined outputs out.
   return {
     authorizerIds: keygate.authorizerIds,
     apis: keygate.apis,
@@ -50,5 +65,6 @@ function outputsOf(keygate: UserKeyAuthorizer): Omit<KeygateStackOutputs, "demoU
     auditLogGroupName: keygate.auditLogGroupName,
     secretArn: keygate.secretArn,
     openApiSecurityScheme: keygate.openApiSecurityScheme,
+    usagePlanIds: keygate.usagePlanIds,
   };
 }

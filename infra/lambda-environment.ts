@@ -1,4 +1,5 @@
 import type { ResolvedSettings } from "./validate-args";
+import type { ResolvedUsagePlans } from "./validate-usage-plans";
 
 /**
  * Which component setting each of the authorizer's environment variables comes from (see
@@ -19,6 +20,7 @@ export const SETTING_FOR_VARIABLE: Readonly<Record<string, string>> = {
   REQUIRED_SCOPES: "requiredScopes",
   ALLOW_ORG_KEYS: "allowOrgKeys",
   ROUTE_SCOPES: "routeScopes",
+  USAGE_PLANS: "usagePlans",
 };
 
 /** What the environment refers to that only exists once other resources do. */
@@ -26,6 +28,38 @@ export interface EnvironmentReferences<T> {
   clientId: T;
   clientSecretArn: T;
   cacheTableName: T;
+  /** `USAGE_PLANS` (see `usagePlansVariable`), when usage plans are on. */
+  usagePlans?: T;
+}
+
+/** What `USAGE_PLANS` needs per tier once its resources exist. */
+export interface TierReferences {
+  usagePlanId: string;
+  /** The pool key's value, not its id: the authorizer returns it as `usageIdentifierKey`. */
+  poolKey: string;
+}
+
+/**
+ * `USAGE_PLANS` as the authorizer reads it (lambda/usage/usage-plans-config.ts). Fixed users are not
+ * in it: they are items of the cache table, which the 4 KB of environment could not hold.
+ */
+export function usagePlansVariable(plans: ResolvedUsagePlans, tiers: Readonly<Record<string, TierReferences>>): string {
+  return JSON.stringify({
+    tiers: Object.fromEntries(
+      plans.tiers.map((tier) => {
+        const references = tiers[tier.name];
+        if (!references) throw new Error(`usagePlansVariable: no usage plan id and pool key for tier ${tier.name}`);
+        return [tier.name, { usagePlanId: references.usagePlanId, poolKey: references.poolKey }];
+      }),
+    ),
+    defaultTier: plans.defaultTier,
+    tierScopes: Object.fromEntries(plans.tierScopes),
+    autoProvision: plans.autoProvision,
+    maxProvisionedKeys: plans.maxProvisionedKeys,
+    provisionTimeoutMs: plans.provisionTimeoutMs,
+    retryAfterSeconds: plans.retryAfterSeconds,
+    retiredKeyGraceSeconds: plans.retiredKeyGraceSeconds,
+  });
 }
 
 /**
@@ -50,5 +84,6 @@ export function authorizerEnvironment<T>(settings: ResolvedSettings, refs: Envir
   // Empty values are left out rather than set to "": the authorizer reads both as "none".
   if (settings.requiredScopes.length > 0) environment.REQUIRED_SCOPES = settings.requiredScopes.join(" ");
   if (settings.routeScopesJson !== undefined) environment.ROUTE_SCOPES = settings.routeScopesJson;
+  if (refs.usagePlans !== undefined) environment.USAGE_PLANS = refs.usagePlans;
   return environment;
 }

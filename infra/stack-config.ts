@@ -44,6 +44,7 @@ export const STACK_CONFIG_KEYS = [
   "cacheTablePointInTimeRecovery",
   "cacheTableDeletionProtection",
   "tags",
+  "usagePlans",
 ] as const;
 export type StackConfigKey = (typeof STACK_CONFIG_KEYS)[number];
 
@@ -150,6 +151,8 @@ export function readStackConfig(source: ConfigSource): StackSettings {
     auditLog: { retentionInDays: whole("auditLogRetentionDays"), kmsKeyArn: text("auditLogKmsKeyArn"), metrics: flag("auditLogMetrics") },
     cacheTable: { pointInTimeRecovery: flag("cacheTablePointInTimeRecovery"), deletionProtection: flag("cacheTableDeletionProtection") },
     tags: object("tags") as Record<string, string> | undefined,
+    // Checked by the component's rules below, named as stack settings (keygate:usagePlans.tiers.free.quota...).
+    usagePlans: typedUsagePlans(object("usagePlans")) as UserKeyAuthorizerArgs["usagePlans"],
   };
 
   const restApiIds = list("restApiIds");
@@ -179,4 +182,39 @@ function parseJson(text: string, onError: () => never): unknown {
   } catch {
     return onError();
   }
+}
+
+const NUMBER = /^\d+(\.\d+)?$/;
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+
+/**
+ * `keygate:usagePlans` with its scalars typed. A value set with `pulumi config set --path` or written
+ * by hand in the stack file may come as a string ("5", "true", "month"); npm start accepts those, so
+ * the same stack file deploys. Only the known positions are touched: a tier or user named "limit"
+ * stays a name.
+ */
+function typedUsagePlans(value: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  if (value === undefined) return undefined;
+  const numbers = (record: unknown, keys: readonly string[]): unknown => {
+    if (!isRecord(record)) return record;
+    const typed = keys.filter((key) => typeof record[key] === "string" && NUMBER.test(record[key] as string)).map((key) => [key, Number(record[key])]);
+    return { ...record, ...Object.fromEntries(typed) };
+  };
+  const throttle = (record: unknown) => numbers(record, ["rateLimit", "burstLimit"]);
+  const tier = (record: unknown): unknown => {
+    if (!isRecord(record)) return record;
+    const quota = numbers(record.quota, ["limit", "offset"]);
+    return {
+      ...record,
+      ...(record.throttle !== undefined ? { throttle: throttle(record.throttle) } : {}),
+      ...(isRecord(quota) && typeof quota.period === "string" ? { quota: { ...quota, period: quota.period.toUpperCase() } } : record.quota !== undefined ? { quota } : {}),
+      ...(isRecord(record.methodThrottles) ? { methodThrottles: Object.fromEntries(Object.entries(record.methodThrottles).map(([method, settings]) => [method, throttle(settings)])) } : {}),
+    };
+  };
+  const typed = numbers(value, ["maxProvisionedKeys", "provisionTimeoutMs", "retryAfterSeconds", "retiredKeyGraceSeconds"]) as Record<string, unknown>;
+  return {
+    ...typed,
+    ...(value.autoProvision === "true" || value.autoProvision === "false" ? { autoProvision: value.autoProvision === "true" } : {}),
+    ...(isRecord(value.tiers) ? { tiers: Object.fromEntries(Object.entries(value.tiers).map(([name, settings]) => [name, tier(settings)])) } : {}),
+  };
 }

@@ -1,13 +1,15 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { attachToApi, type ApiAttachment } from "./api-attachment";
+import { allowInvoke, attachToApi, type ApiAttachment } from "./api-attachment";
 import { LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, type UserKeyAuthorizerArgs } from "./args";
 import { authorizerBundle, AUTHORIZER_HANDLER } from "./authorizer-code";
+import { authorizerFunctionName, lambdaInvokeArn, type AccountScope } from "./authorizer-function";
 import { openApiGatewayResponses } from "./gateway-responses";
-import { apiGatewayAssumeRolePolicy, authorizerRolePolicy, invokeAuthorizerPolicy, lambdaAssumeRolePolicy } from "./iam-policies";
+import { apiGatewayAssumeRolePolicy, authorizerRolePolicy, invokeAuthorizerPolicy, lambdaAssumeRolePolicy, usagePlanStatements } from "./iam-policies";
 import { authorizerEnvironment } from "./lambda-environment";
 import { openApiSecurityScheme } from "./openapi";
-import { resolveSettings, type ResolvedSettings } from "./validate-args";
+import { createUsagePlans, meteredStages, type UsagePlanResources } from "./usage-plans";
+import { InvalidSettingError, resolveSettings, type ResolvedSettings } from "./validate-args";
 
 /** What was attached where, as reported in the `apis` output. */
 export interface AttachedApiSummary {
@@ -24,7 +26,8 @@ export const DECISION_FILTER_PATTERN = '{ ($.decision = "allow") || ($.decision 
 
 /**
  * Accepts Kinde user-level API keys at API Gateway REST APIs: a Lambda authorizer with its
- * verdict cache, client secret, audit log and least-privilege role, attached to each API in `apis`.
+ * verdict cache, client secret, audit log and least-privilege role, attached to each API in `apis`;
+ * with `usagePlans`, a throttle and a quota per user through API Gateway usage plans.
  */
 export class UserKeyAuthorizer extends pulumi.ComponentResource {
   static readonly TYPE = "keygate:index:UserKeyAuthorizer";
@@ -49,6 +52,13 @@ export class UserKeyAuthorizer extends pulumi.ComponentResource {
   readonly openApiSecurityScheme: pulumi.Output<Record<string, unknown>> | undefined;
   /** Keygate's gateway responses as OpenAPI's `x-amazon-apigateway-gateway-responses`. */
   readonly openApiGatewayResponses: Record<string, unknown>;
+  /** With `usagePlans`: each tier's usage plan id. */
+  readonly usagePlanIds: pulumi.Output<Record<string, string>> | undefined;
+  /**
+   * With `usagePlans`: each tier's pool key id (never its value), to tell pool keys apart from
+   * orphans when cleaning up keys.
+   */
+  readonly usagePoolKeyIds: pulumi.Output<Record<string, string>> | undefined;
 
   /** The child resources, for programs that extend the component (e.g. more permissions on the role). */
   readonly fn: aws.lambda.Function;
@@ -56,6 +66,10 @@ export class UserKeyAuthorizer extends pulumi.ComponentResource {
   readonly table: aws.dynamodb.Table;
   readonly auditLogGroup: aws.cloudwatch.LogGroup;
   readonly secret: aws.secretsmanager.Secret;
+  /** With `usagePlans`: the plans and keys (key values are secret outputs). */
+  readonly usage: UsagePlanResources | undefined;
+
+  private accountScope: pulumi.Output<AccountScope> | undefined;
 
   constructor(name: string, args: UserKeyAuthorizerArgs, opts?: pulumi.ComponentResourceOptions) {
     // Checked before anything is registered, so bad settings leave no half-built component behind.
@@ -98,16 +112,46 @@ export class UserKeyAuthorizer extends pulumi.ComponentResource {
 
     this.role = new aws.iam.Role(
       `${name}-authorizer`,
-      { description: "Keygate authorizer: its cache table, its client secret and its audit log only", assumeRolePolicy: JSON.stringify(lambdaAssumeRolePolicy()), tags },
+      {
+        description: settings.usagePlans?.autoProvision
+          ? "Keygate authorizer: its cache table, its client secret, its audit log and its tiers' usage keys only"
+          : "Keygate authorizer: its cache table, its client secret and its audit log only",
+        assumeRolePolicy: JSON.stringify(lambdaAssumeRolePolicy()),
+        tags,
+      },
       parent,
     );
+    // The authorizers come before the function: a stage created by deployStages needs its
+    // authorizer, the usage plans need those stages, and the function's environment the plans.
+    const functionName = authorizerFunctionName(name);
+    const invokeArn = this.scope().apply((scope) => lambdaInvokeArn(scope, functionName));
+    const attachments = this.attachApis(name, settings, invokeArn);
+    const deployed = attachments.map((attachment, index) => this.deployStages(index, settings, attachment));
+
+    this.usage = settings.usagePlans
+      ? createUsagePlans(
+          name,
+          settings.usagePlans,
+          { stages: attachments.flatMap((attachment, index) => meteredStages(index, settings.apis[index]!, attachment, deployed[index])), table: this.table, tags },
+          this,
+        )
+      : undefined;
+    const usagePlanIds = this.usage ? this.usage.planIds.apply((ids) => Object.values(ids)) : pulumi.output([]);
+
     const rolePolicy = new aws.iam.RolePolicy(
       `${name}-authorizer`,
       {
         role: this.role.id,
         policy: pulumi
-          .all([this.table.arn, this.secret.arn, this.auditLogGroup.arn])
-          .apply(([cacheTableArn, clientSecretArn, auditLogGroupArn]) => JSON.stringify(authorizerRolePolicy({ cacheTableArn, clientSecretArn, auditLogGroupArn }))),
+          .all([this.table.arn, this.secret.arn, this.auditLogGroup.arn, this.scope(), usagePlanIds])
+          .apply(([cacheTableArn, clientSecretArn, auditLogGroupArn, scope, planIds]) =>
+            JSON.stringify(
+              authorizerRolePolicy(
+                { cacheTableArn, clientSecretArn, auditLogGroupArn },
+                usagePlanStatements(settings.usagePlans?.autoProvision ?? false, { partition: scope.partition, region: scope.region, usagePlanIds: planIds, cacheTableArn }),
+              ),
+            ),
+          ),
       },
       parent,
     );
@@ -115,6 +159,7 @@ export class UserKeyAuthorizer extends pulumi.ComponentResource {
     this.fn = new aws.lambda.Function(
       `${name}-authorizer`,
       {
+        name: functionName,
         description: "Keygate: verifies Kinde user-level API keys for API Gateway",
         runtime: LAMBDA_RUNTIME,
         architectures: [LAMBDA_ARCHITECTURE],
@@ -128,6 +173,7 @@ export class UserKeyAuthorizer extends pulumi.ComponentResource {
             clientId: settings.clientId,
             clientSecretArn: this.secret.arn,
             cacheTableName: this.table.name,
+            ...(this.usage ? { usagePlans: this.usage.environment } : {}),
           }),
         },
         loggingConfig: {
@@ -139,9 +185,11 @@ export class UserKeyAuthorizer extends pulumi.ComponentResource {
         },
         tags,
       },
-      // Without its permissions or its secret's value, the first cold starts would fail.
-      { parent: this, dependsOn: [rolePolicy, secretVersion] },
+      // Without its permissions, its secret's value or its pool keys' plan memberships, the first
+      // requests would fail. A fixed name cannot be created while the old function still holds it.
+      { parent: this, dependsOn: [rolePolicy, secretVersion, ...(this.usage?.poolPlanKeys ?? [])], deleteBeforeReplace: true },
     );
+    for (const attachment of attachments) allowInvoke(name, attachment, this.fn, this);
 
     if (settings.auditLogMetrics) {
       new aws.cloudwatch.LogMetricFilter(
@@ -161,7 +209,6 @@ export class UserKeyAuthorizer extends pulumi.ComponentResource {
       );
     }
 
-    const attachments = this.attachApis(name, settings);
     this.authorizers = attachments.map((attachment) => attachment.authorizer);
     this.authorizerIds = this.authorizers.map((authorizer) => authorizer.id);
     this.gatewayResponses = attachments.flatMap((attachment) => attachment.gatewayResponses);
@@ -175,6 +222,8 @@ export class UserKeyAuthorizer extends pulumi.ComponentResource {
         })),
       ),
     );
+    this.usagePlanIds = this.usage?.planIds;
+    this.usagePoolKeyIds = this.usage?.poolKeyIds;
 
     this.openApiSecurityScheme = settings.openApi ? this.openApiScheme(name, settings) : undefined;
     this.openApiGatewayResponses = openApiGatewayResponses();
@@ -195,27 +244,39 @@ export class UserKeyAuthorizer extends pulumi.ComponentResource {
       auditLogGroupName: this.auditLogGroupName,
       secretArn: this.secretArn,
       openApiSecurityScheme: this.openApiSecurityScheme,
+      usagePlanIds: this.usagePlanIds,
+      usagePoolKeyIds: this.usagePoolKeyIds,
     });
   }
 
-  private attachApis(name: string, settings: ResolvedSettings): ApiAttachment[] {
+  /** Partition, Region and account the component deploys to: looked up once, when first needed. */
+  private scope(): pulumi.Output<AccountScope> {
+    this.accountScope ??= pulumi
+      .all([aws.getPartitionOutput({}, { parent: this }), aws.getRegionOutput({}, { parent: this }), aws.getCallerIdentityOutput({}, { parent: this })])
+      .apply(([partition, region, caller]) => ({ partition: partition.partition, region: region.region, accountId: caller.accountId }));
+    return this.accountScope;
+  }
+
+  private attachApis(name: string, settings: ResolvedSettings, invokeArn: pulumi.Output<string>): ApiAttachment[] {
     // An API named by id has no executionArn to read: build it from where this component deploys.
-    // Looked up once, and only if some API needs it.
-    let accountScope: pulumi.Output<{ partition: string; region: string; accountId: string }> | undefined;
     const executionArnForId = (restApiId: pulumi.Input<string>): pulumi.Output<string> => {
-      accountScope ??= pulumi
-        .all([aws.getPartitionOutput({}, { parent: this }), aws.getRegionOutput({}, { parent: this }), aws.getCallerIdentityOutput({}, { parent: this })])
-        .apply(([partition, region, caller]) => ({ partition: partition.partition, region: region.region, accountId: caller.accountId }));
-      return pulumi.interpolate`arn:${accountScope.partition}:execute-api:${accountScope.region}:${accountScope.accountId}:${restApiId}`;
+      const scope = this.scope();
+      return pulumi.interpolate`arn:${scope.partition}:execute-api:${scope.region}:${scope.accountId}:${restApiId}`;
     };
     return settings.apis.map((api) =>
-      attachToApi(
-        name,
-        api,
-        { fn: this.fn, authorizerType: settings.authorizerType, resultTtlSeconds: settings.authorizerResultTtlSeconds, executionArnForId },
-        this,
-      ),
+      attachToApi(name, api, { invokeArn, authorizerType: settings.authorizerType, resultTtlSeconds: settings.authorizerResultTtlSeconds, executionArnForId }, this),
     );
+  }
+
+  /** Lets the program create an API's stages now that its authorizer exists (see `deployStages`). */
+  private deployStages(index: number, settings: ResolvedSettings, attachment: ApiAttachment): aws.apigateway.Stage[] | undefined {
+    const deploy = settings.apis[index]!.deployStages;
+    if (!deploy) return undefined;
+    const stages = deploy({ authorizer: attachment.authorizer, gatewayResponses: attachment.gatewayResponses, apiKeyRequired: settings.usagePlans !== undefined });
+    if (!Array.isArray(stages) || stages.length === 0 || !stages.every((stage) => aws.apigateway.Stage.isInstance(stage))) {
+      throw new InvalidSettingError(`args.apis[${index}].deployStages`, "must return the aws.apigateway.Stage resources it created");
+    }
+    return stages;
   }
 
   private openApiScheme(name: string, settings: ResolvedSettings): pulumi.Output<Record<string, unknown>> {

@@ -2,8 +2,9 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, loadConfig } from "../lambda/config";
 import { parseRouteScopes } from "../lambda/policy/route-rules";
-import { DEFAULTS, lambdaTimeoutSeconds, type ProtectedApi, type UserKeyAuthorizerArgs } from "./args";
-import { authorizerEnvironment, SETTING_FOR_VARIABLE } from "./lambda-environment";
+import { DEFAULTS, lambdaTimeoutSeconds, type AttachedApi, type ProtectedApi, type UserKeyAuthorizerArgs } from "./args";
+import { authorizerEnvironment, SETTING_FOR_VARIABLE, usagePlansVariable } from "./lambda-environment";
+import { resolveUsagePlans, type ResolvedUsagePlans } from "./validate-usage-plans";
 
 /**
  * A bad setting. The message starts with the setting's name as the user wrote it (`args.x` for
@@ -58,6 +59,7 @@ const API_KEY_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const SCOPE = /^[\x21-\x2b\x2d-\x7e]{1,128}$/;
 // Lambda allows 4 KB for all environment variables together; leave room for the others.
 const MAX_ROUTE_SCOPES_BYTES = 3_000;
+const MAX_ENVIRONMENT_BYTES = 4_096;
 
 export interface ResolvedApi {
   /** Stable key for child resource names. */
@@ -65,6 +67,8 @@ export interface ResolvedApi {
   restApi?: aws.apigateway.RestApi;
   restApiId?: pulumi.Input<string>;
   stageNames: string[];
+  /** For a `restApi`: creates its stages once its authorizer exists. */
+  deployStages?: (api: AttachedApi) => aws.apigateway.Stage[];
 }
 
 /** The component's arguments, checked and with every default applied. */
@@ -93,6 +97,8 @@ export interface ResolvedSettings {
   auditLogRetentionInDays: number;
   auditLogKmsKeyArn?: pulumi.Input<string>;
   auditLogMetrics: boolean;
+  /** Undefined when `usagePlans` is unset. */
+  usagePlans?: ResolvedUsagePlans;
   /** Undefined rather than {} when there are none, so an untagged deployment shows no tag changes. */
   tags: Record<string, string> | undefined;
 }
@@ -131,6 +137,11 @@ export function resolveSettings(args: UserKeyAuthorizerArgs, name: SettingNamer 
     fail("apis", "is empty and openApi is off: name at least one REST API to protect (or set openApi for APIs defined with OpenAPI)");
   }
 
+  const allowOrgKeys = flag("allowOrgKeys", args.allowOrgKeys, DEFAULTS.allowOrgKeys);
+  const authorizerResultTtlSeconds = number("authorizerResultTtlSeconds", args.authorizerResultTtlSeconds, DEFAULTS.authorizerResultTtlSeconds);
+  const usagePlans = resolveUsagePlans(args.usagePlans, { allowOrgKeys, authorizerResultTtlSeconds }, fail);
+  if (usagePlans) checkApisForUsagePlans(apis, fail);
+
   const settings: ResolvedSettings = {
     kindeDomain: kindeDomain(args.kinde.domain, fail),
     clientId: nonEmpty(args.kinde.clientId, name("kinde.clientId")),
@@ -144,17 +155,18 @@ export function resolveSettings(args: UserKeyAuthorizerArgs, name: SettingNamer 
     verifyTimeoutMs,
     dynamoDbTimeoutMs,
     requiredScopes: requiredScopes(args.requiredScopes, fail),
-    allowOrgKeys: flag("allowOrgKeys", args.allowOrgKeys, DEFAULTS.allowOrgKeys),
+    allowOrgKeys,
     routeScopesJson: routeScopesJson(args.routeScopes, fail),
     authorizerType: authorizerType(args.authorizerType, fail),
-    authorizerResultTtlSeconds: number("authorizerResultTtlSeconds", args.authorizerResultTtlSeconds, DEFAULTS.authorizerResultTtlSeconds),
+    authorizerResultTtlSeconds,
     memorySizeMb: number("memorySizeMb", args.memorySizeMb, DEFAULTS.memorySizeMb),
-    timeoutSeconds: lambdaTimeoutSeconds(verifyTimeoutMs, dynamoDbTimeoutMs),
+    timeoutSeconds: lambdaTimeoutSeconds(verifyTimeoutMs, dynamoDbTimeoutMs, usagePlans?.provisionTimeoutMs ?? 0),
     pointInTimeRecovery: flag("cacheTable.pointInTimeRecovery", args.cacheTable?.pointInTimeRecovery, DEFAULTS.pointInTimeRecovery),
     deletionProtection: flag("cacheTable.deletionProtection", args.cacheTable?.deletionProtection, DEFAULTS.deletionProtection),
     auditLogRetentionInDays: retentionDays(args.auditLog?.retentionInDays, fail),
     auditLogKmsKeyArn: args.auditLog?.kmsKeyArn,
     auditLogMetrics: flag("auditLog.metrics", args.auditLog?.metrics, DEFAULTS.auditLogMetrics),
+    ...(usagePlans ? { usagePlans } : {}),
     tags: tags(args.tags, fail),
   };
   checkWithAuthorizerConfig(settings, fail);
@@ -226,11 +238,36 @@ function resolveApis(apis: ProtectedApi[] | undefined, fail: Fail): ResolvedApi[
     }
     seen.set(key, index);
 
+    if (api.deployStages !== undefined) {
+      if (!hasResource) return fail(`${path}.deployStages`, "is only for a restApi of this program: an API named by id is deployed where it is defined");
+      if (typeof api.deployStages !== "function") return fail(`${path}.deployStages`, "must be a function that creates the API's stages and returns them");
+    }
+
     return {
       key,
       ...(hasResource ? { restApi: api.restApi } : { restApiId: api.restApiId }),
       stageNames: stageNames(api.stageNames, `${path}.stageNames`, fail),
+      ...(api.deployStages ? { deployStages: api.deployStages } : {}),
     };
+  });
+}
+
+/**
+ * A usage plan covers named stages of named APIs, so every API needs its stages, and a stage of this
+ * program must be created between the authorizer and the plans (see `deployStages`).
+ */
+function checkApisForUsagePlans(apis: ResolvedApi[], fail: Fail): void {
+  if (apis.length === 0) fail("apis", "is empty, and usagePlans needs at least one REST API whose stages its plans cover");
+  apis.forEach((api, index) => {
+    if (api.stageNames.length === 0) {
+      fail(`apis[${index}].stageNames`, "is empty: with usagePlans, name the stages the plans cover (API Gateway refuses a usage key on a stage in none of its plans, with 403)");
+    }
+    if (api.restApi && !api.deployStages) {
+      fail(
+        `apis[${index}].deployStages`,
+        "is required with usagePlans for a restApi of this program: the plans name its stages, which must exist before the plans and cannot exist before the authorizer; the component calls deployStages in between",
+      );
+    }
   });
 }
 
@@ -308,12 +345,47 @@ function checkWithAuthorizerConfig(settings: ResolvedSettings, fail: Fail): void
     clientId: "placeholder-client-id",
     clientSecretArn: "arn:aws:secretsmanager:us-east-1:000000000000:secret:placeholder",
     cacheTableName: "placeholder-table",
+    ...(settings.usagePlans ? { usagePlans: placeholderUsagePlans(settings.usagePlans) } : {}),
   });
+  if (settings.usagePlans) checkEnvironmentSize(environment, fail);
   try {
     loadConfig(environment);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     const problem = error.message.slice(error.variable.length + 2);
     fail(SETTING_FOR_VARIABLE[error.variable] ?? error.variable, `is rejected by the authorizer: ${problem}`);
+  }
+}
+
+/**
+ * `USAGE_PLANS` as it will be, with ids and key values of the length API Gateway gives them (plan
+ * ids 6 characters, key values 40), so its size and the authorizer's verdict are those of the real one.
+ */
+function placeholderUsagePlans(plans: ResolvedUsagePlans): string {
+  const tiers = Object.fromEntries(
+    plans.tiers.map((tier, index) => {
+      const serial = String(index).padStart(4, "0");
+      return [tier.name, { usagePlanId: `pl${serial}`, poolKey: `placeholderPoolKey${serial}`.padEnd(40, "0") }];
+    }),
+  );
+  return usagePlansVariable(plans, tiers);
+}
+
+/**
+ * Lambda refuses more than 4 KB of environment variables, counted as names plus values. The
+ * placeholders stand for values of typical length: a 32-character Kinde client id, a full secret
+ * ARN and a generated table name.
+ */
+function checkEnvironmentSize(environment: Record<string, string>, fail: Fail): void {
+  const typical: Record<string, string> = {
+    ...environment,
+    KINDE_M2M_CLIENT_ID: "0".repeat(32),
+    KINDE_M2M_CLIENT_SECRET_ARN: `arn:aws:secretsmanager:ap-southeast-2:000000000000:secret:${"k".repeat(40)}-AbCdEf`,
+    CACHE_TABLE_NAME: "k".repeat(40),
+  };
+  const bytes = Object.entries(typical).reduce((sum, [name, value]) => sum + Buffer.byteLength(name) + Buffer.byteLength(value), 0);
+  if (bytes > MAX_ENVIRONMENT_BYTES) {
+    const usage = Buffer.byteLength(environment.USAGE_PLANS ?? "");
+    fail("usagePlans", `makes the function's environment about ${bytes} bytes (USAGE_PLANS alone ${usage}); Lambda allows ${MAX_ENVIRONMENT_BYTES}: use fewer tiers or tier scopes, or shorter names`);
   }
 }

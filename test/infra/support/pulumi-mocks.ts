@@ -41,6 +41,11 @@ const shortId = (name: string, length: number): string =>
     .replace(/[^a-z0-9]/g, "")
     .slice(0, length);
 
+/** The value the mocks give a generated API key: letters and digits, 40 of them, as API Gateway's. */
+export function mockApiKeyValue(resourceName: string): string {
+  return createHash("sha256").update(`api-key-value/${resourceName}`).digest("hex").slice(0, 40);
+}
+
 function computedState(type: string, name: string, inputs: Record<string, unknown>): { id: string; state: Record<string, unknown> } {
   const physicalName = typeof inputs.name === "string" ? inputs.name : `${name}-${hash(name, 7)}`;
   const arn = (service: string, resource: string) => `arn:${MOCK_PARTITION}:${service}:${MOCK_REGION}:${MOCK_ACCOUNT}:${resource}`;
@@ -74,6 +79,13 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
     }
     case "aws:apigateway/authorizer:Authorizer":
       return { id: shortId(name, 6), state: { name: physicalName } };
+    case "aws:apigateway/usagePlan:UsagePlan":
+      return { id: shortId(name, 6), state: { name: physicalName, arn: `arn:${MOCK_PARTITION}:apigateway:${MOCK_REGION}::/usageplans/${shortId(name, 6)}` } };
+    case "aws:apigateway/apiKey:ApiKey":
+      // API Gateway generates a 40-character value when none is given.
+      return { id: shortId(name, 10), state: { name: physicalName, value: typeof inputs.value === "string" ? inputs.value : mockApiKeyValue(name) } };
+    case "aws:apigateway/usagePlanKey:UsagePlanKey":
+      return { id: String(inputs.keyId), state: {} };
     case "aws:apigateway/stage:Stage": {
       const restApi = String(inputs.restApi);
       const stageName = String(inputs.stageName);
