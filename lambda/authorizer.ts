@@ -8,7 +8,7 @@ import { fingerprint, hashKey } from "./key/fingerprint";
 import { buildAuthorizerContext } from "./policy/authorizer-context";
 import { buildPolicy } from "./policy/build-policy";
 import { evaluatePolicy } from "./policy/evaluate-policy";
-import { parseMethodArn } from "./policy/method-arn";
+import { parseMethodArn, type MethodArn } from "./policy/method-arn";
 import type { UsageResolution } from "./usage/usage-resolution";
 import type { VerdictResolver } from "./verdict/verdict-resolver";
 
@@ -37,12 +37,12 @@ export function createAuthorizer(deps: AuthorizerDependencies): AuthorizerHandle
 
   return async function handler(event, context) {
     const started = performance.now();
-    const record: Partial<AuditRecord> = { ...describeRequest(event), cold_start: coldStart, function_request_id: context?.awsRequestId };
+    const target = parseMethodArn(event?.methodArn);
+    const record: Partial<AuditRecord> = { ...describeRequest(event, target), cold_start: coldStart, function_request_id: context?.awsRequestId };
     coldStart = false;
     const finish = (fields: Pick<AuditRecord, "decision" | "reason"> & Partial<AuditRecord>) =>
       deps.audit({ ...record, ...fields, latency_ms: Math.round((performance.now() - started) * 1000) / 1000 } as AuditRecord);
 
-    const target = parseMethodArn(event?.methodArn);
     if (!target) {
       finish({ decision: "error", reason: "bad_method_arn" });
       throw new Error("Authorizer error: the event has no valid methodArn");
@@ -104,8 +104,7 @@ export function createAuthorizer(deps: AuthorizerDependencies): AuthorizerHandle
   };
 }
 
-function describeRequest(event: AuthorizerEvent): Partial<AuditRecord> {
-  const arn = parseMethodArn(event?.methodArn);
+function describeRequest(event: AuthorizerEvent, arn: MethodArn | undefined): Partial<AuditRecord> {
   const fields: Partial<AuditRecord> = arn ? { api_id: arn.apiId, stage: arn.stage, method: arn.method, path: `/${arn.resourcePath}` } : {};
   if (event?.type === "REQUEST") {
     const rc = event.requestContext;

@@ -155,6 +155,14 @@ describe("authenticating", () => {
     expect(kinde.calls.token + kinde.calls.verify).toBe(0);
   });
 
+  it("answers an event without a valid method ARN with an error, never a policy", async () => {
+    const c = container();
+    const error = await rejection(c.handler(requestEvent(`Bearer ${ALICE}`, { methodArn: "arn:aws:lambda:eu-west-1:123456789012:function:x" })));
+    expect(error.message).not.toBe("Unauthorized");
+    expect(c.last()).toMatchObject({ decision: "error", reason: "bad_method_arn" });
+    expect(kinde.calls.verify).toBe(0);
+  });
+
   it.each(["404", "400", "200-invalid"] as const)("denies an unknown key that Kinde answers with %s", async (answer) => {
     kinde.unknownKeyAnswer = answer;
     const c = container();
