@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { GATEWAY_RESPONSES, responseParameters } from "./gateway-responses";
 import { IDENTITY_SOURCE } from "./openapi";
-import type { ResolvedApi } from "./validate-args";
+import type { ResolvedApi } from "./resolve-settings";
 
 export interface AttachmentTarget {
   /**

@@ -1,4 +1,4 @@
-import type { ResolvedSettings } from "./validate-args";
+import type { ResolvedSettings } from "./resolve-settings";
 import type { ResolvedUsagePlans } from "./validate-usage-plans";
 
 /**

@@ -122,6 +122,7 @@ describe("bad stack configuration stops preview with the setting's name", () => 
     ["routeScopes", '["GET /profile"]', "keygate:routeScopes must be a JSON object"],
     ["requiredScopes", '["read profile"]', 'keygate:requiredScopes contains "read profile", which is not a scope name'],
     ["requiredScopes", "[1, 2]", "keygate:requiredScopes must be a JSON list of strings"],
+    ["requiredScopes", '{"api:access": true}', "keygate:requiredScopes must be a JSON list of strings"],
     ["allowOrgKeys", "yes", 'keygate:allowOrgKeys must be true or false (got "yes")'],
     ["authorizerType", "cookie", 'keygate:authorizerType must be "REQUEST" or "TOKEN" (got "COOKIE")'],
     ["restApiIds", "not-an-id", 'keygate:restApiIds must be a REST API id: ten lower-case letters and digits (got "not-an-id")'],

@@ -1,9 +1,13 @@
+import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
+import * as pulumi from "@pulumi/pulumi";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { STACK_CONFIG_KEYS } from "../../infra/stack-config";
+import { readStackConfig, STACK_CONFIG_KEYS } from "../../infra/stack-config";
+import { packageRoot } from "../../lambda/bundle";
 import { authorizerEnvironment, checkAuthorizerEnvironment } from "../../local/authorizer-environment";
 import { KNOWN_SETTINGS, loadSettingsFile, parseStackConfig, settingsPath, SettingsError } from "../../local/stack-config";
 
@@ -75,17 +79,59 @@ config:
     expect(STACK_CONFIG_KEYS.filter((key) => !KNOWN_SETTINGS.includes(key))).toEqual([]);
   });
 
+  // The messages are those `pulumi preview` prints for the same values (infra/stack-settings.ts), with the file named.
   it.each([
-    ["keygate:cacheTtlSeconds: abc", /keygate:cacheTtlSeconds \(in Pulumi.test.yaml\): "abc" is not a whole number/],
-    ["keygate:authorizerResultTtlSeconds: 3601", /keygate:authorizerResultTtlSeconds .*3601 is outside 0\.\.3600/],
+    ["keygate:cacheTtlSeconds: abc", /keygate:cacheTtlSeconds \(in Pulumi.test.yaml\): must be a whole number \(got "abc"\)/],
+    ["keygate:authorizerResultTtlSeconds: 3601", /keygate:authorizerResultTtlSeconds .*must be a whole number from 0 to 3600 \(got 3601\)/],
+    ["keygate:verifyTimeoutMs: 5", /keygate:verifyTimeoutMs \(in Pulumi.test.yaml\): must be a whole number from 100 to 30000 \(got 5\)/],
     ["keygate:allowOrgKeys: yes-please", /keygate:allowOrgKeys .*must be true or false/],
-    ["keygate:routeScopes: '{not json'", /keygate:routeScopes .*does not parse/],
-    ["keygate:routeScopes: [a, b]", /keygate:routeScopes .*must be a mapping/],
-    ["keygate:requiredScopes: { a: 1 }", /keygate:requiredScopes .*list of scopes/],
-    ["keygate:authorizerType: COOKIE", /keygate:authorizerType .*REQUEST or TOKEN/],
+    ["keygate:routeScopes: '{not json'", /keygate:routeScopes .*is not valid JSON/],
+    ["keygate:routeScopes: [a, b]", /keygate:routeScopes .*must be a JSON object/],
+    ['keygate:routeScopes: { "FETCH /x": a }', /keygate:routeScopes .*is invalid: "FETCH \/x": unknown method "FETCH"/],
+    ["keygate:requiredScopes: { a: 1 }", /keygate:requiredScopes .*must be a JSON list of strings/],
+    ["keygate:authorizerType: COOKIE", /keygate:authorizerType .*must be "REQUEST" or "TOKEN" \(got "COOKIE"\)/],
+    ["keygate:kindeDomain: http://acme.kinde.com", /keygate:kindeDomain .*must use https:\/\//],
+    // Settings only a deployment uses are checked too, as preview would.
+    ["keygate:memorySizeMb: 64", /keygate:memorySizeMb .*must be a whole number from 128 to 10240 \(got 64\)/],
     ["keygate:verifyTimeoutMs:\n    secure: v1:abc", /keygate:verifyTimeoutMs .*encrypted/],
   ])("names the setting in error: %s", (line, message) => {
     expect(() => parseYaml(`config:\n  ${line}\n`)).toThrow(message);
+  });
+
+  it("refuses what pulumi preview refuses, with the message preview prints", () => {
+    const kinde = { kindeDomain: "https://acme.kinde.com", kindeClientId: "client-id", kindeClientSecret: "client-secret" };
+    const plans = { tiers: { free: { quota: { limit: 5, period: "DAY" } } } };
+    const cases: Record<string, string>[] = [
+      { cacheTtlSeconds: "0" },
+      { staleIfErrorSeconds: "-1" },
+      { requiredScopes: '["read profile"]' },
+      { tags: '{"team": 1}' },
+      { restApiIds: "not-an-id" },
+      { stageNames: "prod" },
+      { restApiIds: "a1b2c3d4e5", usagePlans: JSON.stringify(plans) },
+      { usagePlans: JSON.stringify({ ...plans, users: { "bob@example.com": "free" } }) },
+      { usagePlans: JSON.stringify({ ...plans, autoProvision: true, retiredKeyGraceSeconds: 10 }) },
+    ];
+    for (const values of cases) {
+      const all: Record<string, string> = { ...kinde, ...values };
+      const preview = message(() => readStackConfig({ get: (key) => all[key], getSecret: (key) => (all[key] === undefined ? undefined : pulumi.secret(all[key]!)) }));
+      const local = message(() => parseStackConfig({ config: Object.fromEntries(Object.entries(all).map(([key, value]) => [`keygate:${key}`, value])) }, "Pulumi.test.yaml"));
+      expect(preview, JSON.stringify(values)).toMatch(/^keygate:\S+ /);
+      expect(local, JSON.stringify(values)).toBe(preview.replace(/^(keygate:\S+) /, "$1 (in Pulumi.test.yaml): "));
+    }
+  });
+
+  it("leaves an encrypted setting that only shapes a deployment unchecked, and says so", () => {
+    const { warnings } = parseYaml("config:\n  keygate:auditLogKmsKeyArn:\n    secure: v1:abc\n");
+    expect(warnings).toEqual(["keygate:auditLogKmsKeyArn is encrypted, which npm start cannot read; it only matters to a deployment, so it is not checked here"]);
+  });
+
+  it("is read without loading Pulumi, with the stack's own rules", async () => {
+    const script = `require("./local/keygate-local");
+      const loaded = Object.keys(require.cache);
+      console.log(JSON.stringify({ pulumi: loaded.filter((path) => path.includes("@pulumi")), rules: loaded.filter((path) => /infra\\/(stack-settings|resolve-settings|validate-usage-plans)\\.ts$/.test(path)).length }));`;
+    const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "-e", script], { cwd: packageRoot() });
+    expect(JSON.parse(stdout)).toEqual({ pulumi: [], rules: 3 });
   });
 
   it("refuses a file that is not a stack file", () => {
@@ -119,20 +165,29 @@ maxProvisionedKeys: 9000`);
   });
 
   it.each([
-    ["tiers: {}", /usagePlans.tiers .*define at least one tier/],
+    ["tiers: {}", /usagePlans.tiers .*must name at least one tier/],
     ["tiers: { free: { quota: { limit: 5, period: YEAR } } }", /usagePlans.tiers.free.quota.period .*must be DAY, WEEK or MONTH/],
     ["tiers: { free: { quota: { period: DAY } } }", /usagePlans.tiers.free.quota.limit .*is required/],
     ["tiers: { free: { throttle: { rateLimit: -1, burstLimit: 1 } } }", /usagePlans.tiers.free.throttle.rateLimit/],
-    ["tiers: { free: {} }\ndefaultTier: gold", /usagePlans.defaultTier .*"gold" is not a tier/],
-    ["tiers: { free: {} }\nusers: { kp_1: gold }", /usagePlans.users.kp_1 .*"gold" is not a tier/],
-    ["tiers: { free: { methodThrottles: { \"/orders\": { rateLimit: 1, burstLimit: 1 } } } }", /methodThrottles .*"\/orders" is not a method as API Gateway names it/],
-    ["tiers: { free: { quota: { limit: 0, period: DAY } } }", /quota.limit .*0 is outside 1\.\./],
+    ["tiers: { free: {} }\ndefaultTier: gold", /usagePlans.defaultTier .*names "gold", which is not a tier/],
+    ["tiers: { free: {} }\nusers: { kp_1: gold }", /usagePlans.users\["kp_1"\] .*names "gold", which is not a tier/],
+    ["tiers: { free: { methodThrottles: { \"/orders\": { rateLimit: 1, burstLimit: 1 } } } }", /methodThrottles .*has "\/orders", which is not a method as API Gateway names it/],
+    ["tiers: { free: { quota: { limit: 0, period: DAY } } }", /quota.limit .*must be a whole number from 1 to 2147483647 \(got 0\)/],
     ["tiers: { free: { qouta: { limit: 5, period: DAY } } }", /usagePlans.tiers.free .*unknown setting "qouta"/],
     ["tiers: { free: {} }\ntierScope: { a: free }", /keygate:usagePlans .*unknown setting "tierScope"/],
   ])("names the setting in error: %s", (body, message) => {
     expect(() => plans(body)).toThrow(message);
   });
 });
+
+function message(run: () => unknown): string {
+  try {
+    run();
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error("expected the settings to be refused");
+}
 
 describe("which file", () => {
   const dir = mkdtempSync(join(tmpdir(), "keygate-settings-"));
@@ -179,7 +234,8 @@ describe("the authorizer's environment", () => {
   });
 
   it("reports a value the authorizer refuses under the stack setting's name", () => {
-    const { settings } = parseYaml("config:\n  keygate:verifyTimeoutMs: 5\n  keygate:routeScopes: { \"FETCH /x\": a }\n");
+    // The stack's rules refuse these values first (see above); settings made some other way still meet the authorizer's.
+    const settings = { ...parseYaml("config: {}\n").settings, verifyTimeoutMs: 5, routeScopes: { "FETCH /x": "a" } };
     const env = authorizerEnvironment(settings, kinde, dynamodb, "us-east-1", {});
     expect(() => checkAuthorizerEnvironment(env, "Pulumi.test.yaml")).toThrow(/keygate:verifyTimeoutMs \(in Pulumi.test.yaml\): 5 is outside 100\.\.30000 \(authorizer variable VERIFY_TIMEOUT_MS\)/);
     const env2 = authorizerEnvironment({ ...settings, verifyTimeoutMs: 1000 }, kinde, dynamodb, "us-east-1", {});
