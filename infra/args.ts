@@ -235,10 +235,13 @@ export const LAMBDA_RUNTIME = "nodejs22.x";
 export const LAMBDA_ARCHITECTURE = "arm64";
 
 /**
- * The function must outlive the longest path through it: a Kinde verification (with retries), a
- * DynamoDB read and write, the usage-key lookup when usage plans are on (it follows the
- * verification and is bounded by `provisionTimeoutMs`), plus slack for a cold start that fetches the secret.
+ * The function's timeout for its settings. It must outlive the longest path through it: a Kinde
+ * verification (with retries), a DynamoDB read and write, the usage-key lookup when usage plans
+ * are on (it follows the verification and is bounded by `provisionTimeoutMs`), plus slack for a
+ * cold start that fetches the secret. The component gives it to the deployed function, and
+ * `npm start` to the local one (the authorizer's own configuration has the same fields).
  */
-export function lambdaTimeoutSeconds(verifyTimeoutMs: number, dynamoDbTimeoutMs: number, usageKeyTimeoutMs = 0): number {
-  return Math.max(5, Math.ceil((verifyTimeoutMs + 2 * dynamoDbTimeoutMs + usageKeyTimeoutMs + 2_000) / 1_000));
+export function functionTimeoutSeconds(settings: { verifyTimeoutMs: number; dynamoDbTimeoutMs: number; usagePlans?: { provisionTimeoutMs: number } }): number {
+  const usageKeyTimeoutMs = settings.usagePlans?.provisionTimeoutMs ?? 0;
+  return Math.max(5, Math.ceil((settings.verifyTimeoutMs + 2 * settings.dynamoDbTimeoutMs + usageKeyTimeoutMs + 2_000) / 1_000));
 }

@@ -2,7 +2,7 @@ import type * as aws from "@pulumi/aws";
 import type * as pulumi from "@pulumi/pulumi";
 import { ConfigError, loadConfig } from "../lambda/config";
 import { parseRouteScopes } from "../lambda/policy/route-rules";
-import { DEFAULTS, lambdaTimeoutSeconds, type AttachedApi, type ProtectedApi, type UserKeyAuthorizerArgs } from "./args";
+import { DEFAULTS, functionTimeoutSeconds, type AttachedApi, type ProtectedApi, type UserKeyAuthorizerArgs } from "./args";
 import { authorizerEnvironment, SETTING_FOR_VARIABLE, usagePlansVariable } from "./lambda-environment";
 import { resolveUsagePlans, type ResolvedUsagePlans } from "./validate-usage-plans";
 
@@ -172,7 +172,7 @@ export function checkSettings(args: UserKeyAuthorizerArgs, fail: Fail, program: 
     authorizerType: authorizerType(args.authorizerType, fail),
     authorizerResultTtlSeconds,
     memorySizeMb: number("memorySizeMb", args.memorySizeMb, DEFAULTS.memorySizeMb),
-    timeoutSeconds: lambdaTimeoutSeconds(verifyTimeoutMs, dynamoDbTimeoutMs, usagePlans?.provisionTimeoutMs ?? 0),
+    timeoutSeconds: functionTimeoutSeconds({ verifyTimeoutMs, dynamoDbTimeoutMs, usagePlans }),
     pointInTimeRecovery: flag("cacheTable.pointInTimeRecovery", args.cacheTable?.pointInTimeRecovery, DEFAULTS.pointInTimeRecovery),
     deletionProtection: flag("cacheTable.deletionProtection", args.cacheTable?.deletionProtection, DEFAULTS.deletionProtection),
     auditLogRetentionInDays: retentionDays(args.auditLog?.retentionInDays, fail),

@@ -7,7 +7,7 @@ import { DynamoDBClient, PutItemCommand, type AttributeValue } from "@aws-sdk/cl
 import { appendFileSync, mkdirSync, writeFileSync, existsSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import { randomBytes } from "node:crypto";
-import { lambdaTimeoutSeconds, DEFAULTS as DEPLOYED_DEFAULTS } from "../infra/args";
+import { functionTimeoutSeconds, DEFAULTS as DEPLOYED_DEFAULTS } from "../infra/args";
 import { authorizerEnvironment, checkAuthorizerEnvironment, type KindeConnection } from "./authorizer-environment";
 import { AuthorizerHost } from "./authorizer-host";
 import { ensureAuthorizerBundle, type BundleStatus } from "./authorizer-bundle";
@@ -58,6 +58,8 @@ export interface KeygateLocal {
   kinde: KindeMode;
   dynamodb: { mode: "embedded" | "external"; endpoint: string; tableName: string };
   bundle: BundleStatus & { module: string };
+  /** How long one invocation may run: the deployed function's timeout, unless the options say otherwise. */
+  authorizerTimeoutMs: number;
   auditLogPath?: string;
   cache: AuthorizerResultCache;
   /** Present when usage plans are configured: what the gateway meters by, and the local plans behind it. */
@@ -173,7 +175,8 @@ export async function startKeygateLocal(options: KeygateLocalOptions = {}): Prom
     const config = checkAuthorizerEnvironment(functionEnv, settingsFile);
 
     const audit = auditSink(options.auditLog, cwd, options.onAuditRecord);
-    const timeoutMs = options.authorizerTimeoutMs ?? lambdaTimeoutSeconds(config.verifyTimeoutMs, config.dynamoDbTimeoutMs) * 1000;
+    // The deployed function's timeout for the same settings, the usage-key budget included.
+    const timeoutMs = options.authorizerTimeoutMs ?? functionTimeoutSeconds(config) * 1000;
     const authorizer = new AuthorizerHost({
       bundlePath: module,
       env: functionEnv,
@@ -217,6 +220,7 @@ export async function startKeygateLocal(options: KeygateLocalOptions = {}): Prom
       kinde,
       dynamodb,
       bundle: { ...bundle, module },
+      authorizerTimeoutMs: timeoutMs,
       ...(audit.path ? { auditLogPath: audit.path } : {}),
       cache,
       ...(usage ? { usage } : {}),

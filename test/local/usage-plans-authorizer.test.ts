@@ -41,6 +41,12 @@ describe("without automatic provisioning: pool keys per tier, fixed users' own k
     await h?.stop();
   });
 
+  it("runs the authorizer with the deployed function's timeout, the usage-key budget included", () => {
+    // functionTimeoutSeconds, as the component computes it: verifyTimeoutMs 2500 (unset) + 2 × dynamoDbTimeoutMs 2000
+    // + provisionTimeoutMs 10000 + 2000 for a cold start, rounded up to whole seconds.
+    expect(h.local.authorizerTimeoutMs).toBe(19_000);
+  });
+
   it("sets up one plan per tier with a pool key, and the fixed user's key", () => {
     const keys = h.local.usagePlans!.controlPlane.list();
     expect(keys.map((k) => k.name).sort()).toEqual(["keygate-kp_bob", "keygate-pool-free", "keygate-pool-gold", "keygate-pool-pro"]);
