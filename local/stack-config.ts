@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
-import type { UsagePlansSettings as StackUsagePlans } from "../infra/args";
+import type { UsagePlansSettings as StackUsagePlans, UserKeyAuthorizerArgs } from "../infra/args";
 import { CONFIG_NAMESPACE, readStackSettings, STACK_CONFIG_KEYS, type StackConfigKey } from "../infra/stack-settings";
 
 /** `keygate:usagePlans` as written, checked by the deployed rules, with the placements' defaults filled in. */
@@ -16,18 +16,16 @@ export interface UsagePlansSettings extends StackUsagePlans {
   autoProvision: boolean;
 }
 
-export interface KeygateSettings {
+/** The cache lifetimes and budgets, handed to the authorizer as set (it applies the deployed defaults). */
+const TIMINGS = ["cacheTtlSeconds", "negativeCacheTtlSeconds", "memoryCacheTtlSeconds", "staleIfErrorSeconds", "verifyTimeoutMs", "dynamoDbTimeoutMs"] as const;
+
+/** The settings `npm start` runs with; the cache lifetimes and budgets only when the stack sets them. */
+export interface KeygateSettings extends Pick<UserKeyAuthorizerArgs, (typeof TIMINGS)[number]> {
   kindeDomain?: string;
   kindeClientId?: string;
   /** Only a plaintext secret; an encrypted one cannot be read without Pulumi (see `kindeClientSecretEncrypted`). */
   kindeClientSecret?: string;
   kindeClientSecretEncrypted: boolean;
-  cacheTtlSeconds?: number;
-  negativeCacheTtlSeconds?: number;
-  memoryCacheTtlSeconds?: number;
-  staleIfErrorSeconds?: number;
-  verifyTimeoutMs?: number;
-  dynamoDbTimeoutMs?: number;
   requiredScopes: string[];
   routeScopes: Record<string, string | string[]>;
   allowOrgKeys: boolean;
@@ -63,9 +61,6 @@ export class SettingsError extends Error {
 
 /** Every `keygate:` setting: those of the Pulumi stack (infra/stack-settings.ts). */
 export const KNOWN_SETTINGS: readonly string[] = STACK_CONFIG_KEYS;
-
-/** The cache lifetimes and budgets, handed to the authorizer as set (it applies the deployed defaults). */
-const TIMINGS = ["cacheTtlSeconds", "negativeCacheTtlSeconds", "memoryCacheTtlSeconds", "staleIfErrorSeconds", "verifyTimeoutMs", "dynamoDbTimeoutMs"] as const;
 
 /** The stack settings `npm start` runs with (the authorizer's and the gateway's); the others only shape a deployment. */
 const LOCAL_SETTINGS: readonly StackConfigKey[] = [
