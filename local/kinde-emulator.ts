@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { Socket } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { LoopbackHttpServer } from "./loopback-http-server";
 
 /** A key as the emulator knows it: Kinde's verify response fields plus the raw key. */
 export interface LocalKey {
@@ -52,42 +52,28 @@ export class KindeEmulator {
   unknownKeyAnswer: UnknownKeyAnswer;
 
   private readonly tokens = new Map<string, number>();
-  private readonly sockets = new Set<Socket>();
-  private readonly server: Server;
-  private baseUrl = "";
+  private readonly server: LoopbackHttpServer;
 
   constructor(private readonly options: KindeEmulatorOptions) {
     this.unknownKeyAnswer = options.unknownKeyAnswer ?? "404";
-    this.server = createServer((req, res) => {
+    this.server = new LoopbackHttpServer((req, res) => {
       this.route(req, res).catch(() => {
         if (!res.headersSent) json(res, 500, { errors: [{ code: "INTERNAL", message: "emulator failure" }] });
       });
     });
-    this.server.on("connection", (socket) => {
-      this.sockets.add(socket);
-      socket.on("close", () => this.sockets.delete(socket));
-    });
   }
 
   /** Starts listening on loopback and returns the base URL (use it as KINDE_DOMAIN). */
-  async start(port = 0, host = "127.0.0.1"): Promise<string> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once("error", reject);
-      this.server.listen(port, host, () => resolve());
-    });
-    const address = this.server.address();
-    if (address === null || typeof address === "string") throw new Error("unexpected server address");
-    this.baseUrl = `http://${host}:${address.port}`;
-    return this.baseUrl;
+  start(port = 0, host = "127.0.0.1"): Promise<string> {
+    return this.server.listen(port, host);
   }
 
   get url(): string {
-    return this.baseUrl;
+    return this.server.url;
   }
 
-  async stop(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  stop(): Promise<void> {
+    return this.server.stop();
   }
 
   /** Every token issued so far stops working, as when tokens expire at Kinde. */
@@ -114,7 +100,7 @@ export class KindeEmulator {
       form.get("grant_type") === "client_credentials" &&
       form.get("client_id") === this.options.clientId &&
       form.get("client_secret") === this.options.clientSecret &&
-      form.get("audience") === `${this.baseUrl}/api`;
+      form.get("audience") === `${this.url}/api`;
     if (!valid) return json(res, 401, { error: "invalid_client", error_description: "Client authentication failed" });
     const lifetime = this.options.tokenLifetimeSeconds ?? 86_400;
     const token = randomBytes(24).toString("base64url");

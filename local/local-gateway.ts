@@ -5,14 +5,14 @@
  * evaluation against the method ARN, usage plans, then the integration.
  */
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import type { PolicyDocument } from "../lambda/policy/build-policy";
 import { evaluatePolicy } from "../lambda/policy/evaluate-policy";
 import type { Invocation } from "./authorizer-host";
 import { AuthorizerResultCache, type AuthorizerPolicyResult, type CachedAuthorization } from "./authorizer-result-cache";
 import { gatewayResponse, type GatewayResponse, type GatewayResponseType } from "./gateway-responses";
+import { LoopbackHttpServer } from "./loopback-http-server";
 import type { UsagePlanLimiter } from "./usage-plan-limiter";
 
 /** API Gateway's payload limit. */
@@ -75,37 +75,25 @@ interface RequestFacts {
 }
 
 export class LocalGateway {
-  private readonly server: Server;
-  private readonly sockets = new Set<Socket>();
+  private readonly http: LoopbackHttpServer;
 
   constructor(private readonly options: LocalGatewayOptions) {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    this.server.on("connection", (socket) => {
-      this.sockets.add(socket);
-      socket.on("close", () => this.sockets.delete(socket));
-    });
+    this.http = new LoopbackHttpServer((req, res) => void this.handle(req, res));
     // A malformed HTTP request gets a 400 from Node; a reset client must not crash the process.
-    this.server.on("clientError", (error, socket) => {
+    this.http.server.on("clientError", (error, socket) => {
       if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
       else socket.destroy(error);
     });
   }
 
   /** Resolves with the port; rejects with the listen error (EADDRINUSE: the port is taken). */
-  listen(port: number, host: string): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const onError = (error: Error) => reject(error);
-      this.server.once("error", onError);
-      this.server.listen(port, host, () => {
-        this.server.off("error", onError);
-        resolve((this.server.address() as AddressInfo).port);
-      });
-    });
+  async listen(port: number, host: string): Promise<number> {
+    await this.http.listen(port, host);
+    return this.http.port;
   }
 
-  async close(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  close(): Promise<void> {
+    return this.http.stop();
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
