@@ -1,27 +1,61 @@
 /**
- * The few API Gateway control-plane calls Keygate's authorizer makes to give users keys of their own
- * (CreateApiKey, CreateUsagePlanKey, DeleteApiKey, DeleteUsagePlanKey), on loopback for the real
- * @aws-sdk/client-api-gateway (AWS_ENDPOINT_URL_API_GATEWAY). It answers in API Gateway's format
- * (status, `x-amzn-ErrorType`, `{"message"}`), and reports every change of plan membership so that the
- * local gateway meters exactly the keys that are in a plan, as API Gateway does.
+ * The few API Gateway (REST, v1) control-plane calls Keygate's authorizer makes to give users keys of
+ * their own (CreateApiKey, GetApiKeys, DeleteApiKey, CreateUsagePlanKey, DeleteUsagePlanKey), on
+ * loopback for the real @aws-sdk/client-api-gateway (point AWS_ENDPOINT_URL_API_GATEWAY at `url`).
+ * State is in memory. It checks requests as API Gateway does (SigV4 present, body and path shapes,
+ * keys in one plan per stage) and answers errors in API Gateway's format: status, an
+ * `x-amzn-ErrorType` header and a `{"message"}` body.
+ *
+ * `npm start` runs it so the authorizer provisions keys locally, and reports every change of plan
+ * membership so that the local gateway meters exactly the keys that are in a plan, as API Gateway
+ * does. Tests also make it fail the ways AWS can: throttle (429, or CreateApiKey/DeleteApiKey's
+ * shared rate), fail (500), hang, reset the connection, or apply a call and never answer.
  */
 import { randomBytes } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { LoopbackHttpServer } from "./loopback-http-server";
+
+export type Operation = "CreateApiKey" | "DeleteApiKey" | "GetApiKeys" | "CreateUsagePlanKey" | "DeleteUsagePlanKey";
+
+export type Fault =
+  /** 429 TooManyRequestsException with Retry-After, nothing applied. */
+  | "throttle"
+  /** 500 with nothing applied. */
+  | "server-error"
+  /** Never answers and applies nothing (until the control plane stops). */
+  | "hang"
+  /** Applies the call, then never answers: the client cannot know it happened. */
+  | "apply-then-hang"
+  /** Closes the connection without an answer, nothing applied. */
+  | "reset";
 
 export interface ControlPlaneKey {
   id: string;
   value: string;
   name?: string;
+  description?: string;
   enabled: boolean;
-  /** The usage plan the key is in (one per stage at most, and the local API has one stage). */
-  planId?: string;
+  createdDate: number;
 }
 
-/** A key's value entered a plan's tier (`tier`) or left every plan (`undefined`). */
-export type MembershipListener = (keyValue: string, tier: string | undefined) => void;
+export interface ControlPlanePlan {
+  id: string;
+  /** `apiId:stage` pairs: a key may be in one plan per stage at most. */
+  stages: string[];
+}
 
+/**
+ * A key's plans changed: `planIds` are the plans it is now in, empty once it has left them all (or
+ * was deleted). A disabled key counts as in no plan, since API Gateway refuses it (403).
+ */
+export type MembershipListener = (keyValue: string, planIds: readonly string[]) => void;
+
+export type ControlPlaneCalls = Record<Operation, number>;
+
+const OPERATIONS: Operation[] = ["CreateApiKey", "DeleteApiKey", "GetApiKeys", "CreateUsagePlanKey", "DeleteUsagePlanKey"];
 const KEY_VALUE = /^[A-Za-z0-9]{20,128}$/;
+const ALPHANUMERIC = "abcdefghijklmnopqrstuvwxyz0123456789";
+const ERROR_TYPE_SUFFIX = ":http://internal.amazon.com/coral/com.amazonaws.backplane.controlplane/";
 
 class ApiError extends Error {
   constructor(
@@ -34,140 +68,290 @@ class ApiError extends Error {
 }
 
 export class LocalApiGatewayControlPlane {
-  private readonly keys = new Map<string, ControlPlaneKey>();
-  private readonly server: Server;
-  private readonly sockets = new Set<Socket>();
-  private baseUrl = "";
+  /** Calls received, by operation. */
+  readonly calls: ControlPlaneCalls = emptyCalls();
+  /** Every key, in creation order. */
+  private readonly keyStore = new Map<string, ControlPlaneKey>();
+  private readonly plans = new Map<string, { stages: string[]; keyIds: Set<string> }>();
+  private readonly faults = new Map<Operation, { fault: Fault; remaining: number }>();
+  private readonly delays = new Map<Operation, number>();
+  private readonly server = new LoopbackHttpServer((req, res) => void this.handle(req, res));
+  /** CreateApiKey and DeleteApiKey share one token bucket when set, as they share AWS's 5 calls per second. */
+  private bucket: { tokens: number; perSecond: number; updatedAt: number } | undefined;
 
-  /** @param plans usage plan id → the tier it meters. */
   constructor(
-    private readonly plans: ReadonlyMap<string, string>,
-    private readonly onMembership: MembershipListener,
+    plans: readonly ControlPlanePlan[],
+    private readonly onMembership: MembershipListener = () => undefined,
   ) {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    this.server.on("connection", (socket) => {
-      this.sockets.add(socket);
-      socket.on("close", () => this.sockets.delete(socket));
-    });
-  }
-
-  async start(): Promise<string> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once("error", reject);
-      this.server.listen(0, "127.0.0.1", () => resolve());
-    });
-    this.baseUrl = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    return this.baseUrl;
+    for (const plan of plans) this.plans.set(plan.id, { stages: plan.stages, keyIds: new Set() });
   }
 
   get url(): string {
-    return this.baseUrl;
+    return this.server.url;
   }
 
-  async stop(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  /** Listens on a free loopback port. */
+  async start(): Promise<this> {
+    await this.server.listen();
+    return this;
   }
 
-  /** Creates a key in a plan, as Pulumi does for pool keys and fixed users. */
-  addKey(name: string, planId: string): ControlPlaneKey {
-    const key = this.create({ name, enabled: true });
-    this.join(key, planId);
-    return { ...key };
+  stop(): Promise<void> {
+    return this.server.stop();
   }
 
-  list(): ControlPlaneKey[] {
-    return [...this.keys.values()].map((key) => ({ ...key }));
+  /** The next `times` calls of `operation` meet `fault` (every call when `times` is omitted). */
+  fail(operation: Operation, fault: Fault, times = Number.POSITIVE_INFINITY): void {
+    this.faults.set(operation, { fault, remaining: times });
+  }
+
+  /** Every call of `operation` waits `ms` before it is applied and answered. */
+  delay(operation: Operation, ms: number): void {
+    this.delays.set(operation, ms);
+  }
+
+  heal(): void {
+    this.faults.clear();
+    this.delays.clear();
+  }
+
+  /** Enforces CreateApiKey/DeleteApiKey's shared rate (AWS: 5 per second per account), bursting to the same number. */
+  limitKeyCallsPerSecond(perSecond: number): void {
+    this.bucket = { tokens: perSecond, perSecond, updatedAt: performance.now() };
+  }
+
+  /** Adds a key as Pulumi does (pool keys, fixed users' keys), in `planId` when given. */
+  addKey(key: { id?: string; value?: string; name: string; enabled?: boolean }, planId?: string): ControlPlaneKey {
+    const created: ControlPlaneKey = {
+      id: key.id ?? randomId(10),
+      value: key.value ?? randomId(40, true),
+      name: key.name,
+      enabled: key.enabled ?? true,
+      createdDate: Math.floor(Date.now() / 1000),
+    };
+    this.keyStore.set(created.id, created);
+    if (planId) this.join(created, this.plan(planId));
+    return { ...created };
+  }
+
+  keys(): ControlPlaneKey[] {
+    return [...this.keyStore.values()].map((key) => ({ ...key }));
+  }
+
+  key(id: string): ControlPlaneKey | undefined {
+    const key = this.keyStore.get(id);
+    return key ? { ...key } : undefined;
+  }
+
+  /** Ids of the keys in a plan, sorted. */
+  planKeys(planId: string): string[] {
+    return [...this.plan(planId).keyIds].sort();
+  }
+
+  /** The plans each key is in, by key id (keys in no plan map to an empty list). */
+  memberships(): Record<string, string[]> {
+    const result: Record<string, string[]> = {};
+    for (const id of this.keyStore.keys()) result[id] = this.planIdsOf(id);
+    return result;
+  }
+
+  resetCalls(): void {
+    Object.assign(this.calls, emptyCalls());
+  }
+
+  private plan(planId: string): { stages: string[]; keyIds: Set<string> } {
+    const plan = this.plans.get(planId);
+    if (!plan) throw new Error(`no plan ${planId} in the control plane`);
+    return plan;
+  }
+
+  private planIdsOf(keyId: string): string[] {
+    return [...this.plans].filter(([, plan]) => plan.keyIds.has(keyId)).map(([planId]) => planId);
+  }
+
+  private join(key: ControlPlaneKey, plan: { keyIds: Set<string> }): void {
+    plan.keyIds.add(key.id);
+    this.membershipChanged(key);
+  }
+
+  private membershipChanged(key: ControlPlaneKey): void {
+    this.onMembership(key.value, key.enabled && this.keyStore.has(key.id) ? this.planIdsOf(key.id) : []);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readBody(req);
+    const url = new URL(req.url ?? "/", "http://control-plane");
+    const route = this.route(req.method ?? "", url.pathname);
     try {
-      const body = await readJson(req);
-      const path = new URL(req.url ?? "/", "http://localhost").pathname;
-      let match: RegExpExecArray | null;
-      if (req.method === "POST" && path === "/apikeys") return reply(res, 201, this.createApiKey(body));
-      if (req.method === "DELETE" && (match = /^\/apikeys\/([^/]+)$/.exec(path))) {
-        this.deleteApiKey(decodeURIComponent(match[1]!));
-        return reply(res, 202);
+      if (!route) throw new ApiError(404, "NotFoundException", `Unable to find a route for ${req.method} ${url.pathname} (this control plane serves only what Keygate calls)`);
+      this.calls[route.operation]++;
+      checkSignature(req);
+
+      const fault = this.takeFault(route.operation);
+      const delayMs = this.delays.get(route.operation);
+      if (delayMs) await new Promise((resolve) => setTimeout(resolve, delayMs));
+      if (fault === "hang") return;
+      if (fault === "reset") {
+        req.socket.destroy();
+        return;
       }
-      if (req.method === "POST" && (match = /^\/usageplans\/([^/]+)\/keys$/.exec(path))) {
-        return reply(res, 201, this.createUsagePlanKey(decodeURIComponent(match[1]!), body));
+      if (fault === "throttle") throw new ApiError(429, "TooManyRequestsException", "Too Many Requests");
+      if (fault === "server-error") throw new ApiError(500, "InternalFailure", "Internal server error");
+      if ((route.operation === "CreateApiKey" || route.operation === "DeleteApiKey") && !this.takeToken()) {
+        throw new ApiError(429, "TooManyRequestsException", "Too Many Requests");
       }
-      if (req.method === "DELETE" && (match = /^\/usageplans\/([^/]+)\/keys\/([^/]+)$/.exec(path))) {
-        this.deleteUsagePlanKey(decodeURIComponent(match[1]!), decodeURIComponent(match[2]!));
-        return reply(res, 202);
-      }
-      throw new ApiError(404, "NotFoundException", `Unable to find a route for ${req.method} ${path} (the local control plane serves only what Keygate calls)`);
+
+      const answer = route.run(body, url.searchParams);
+      if (fault === "apply-then-hang") return;
+      res.writeHead(answer.status, answer.body === undefined ? {} : { "content-type": "application/json" });
+      res.end(answer.body === undefined ? undefined : JSON.stringify(answer.body));
     } catch (error) {
-      const e = error instanceof ApiError ? error : new ApiError(500, "InternalFailure", (error as Error).message);
-      res.writeHead(e.status, { "content-type": "application/json", "x-amzn-ErrorType": e.type });
+      const e = error instanceof ApiError ? error : new ApiError(500, "InternalFailure", String(error));
+      res.writeHead(e.status, {
+        "content-type": "application/json",
+        "x-amzn-ErrorType": `${e.type}${ERROR_TYPE_SUFFIX}`,
+        ...(e.status === 429 ? { "Retry-After": "1" } : {}),
+      });
       res.end(JSON.stringify({ message: e.message }));
     }
   }
 
-  private createApiKey(input: Record<string, unknown>): Record<string, unknown> {
-    const value = input.value;
-    if (value !== undefined && (typeof value !== "string" || !KEY_VALUE.test(value))) throw new ApiError(400, "BadRequestException", "API Key value should be at least 20 characters");
-    if (typeof value === "string" && [...this.keys.values()].some((key) => key.value === value)) throw new ApiError(409, "ConflictException", "API Key already exists");
-    // As at AWS, a key is created disabled unless asked otherwise.
-    const key = this.create({ ...(typeof input.name === "string" ? { name: input.name } : {}), enabled: input.enabled === true, ...(typeof value === "string" ? { value } : {}) });
-    const now = Math.floor(Date.now() / 1000);
-    return { id: key.id, value: key.value, name: key.name, enabled: key.enabled, createdDate: now, lastUpdatedDate: now, stageKeys: [], tags: {} };
-  }
-
-  private deleteApiKey(id: string): void {
-    const key = this.keys.get(id);
-    if (!key) throw new ApiError(404, "NotFoundException", "Invalid API Key identifier specified");
-    this.keys.delete(id);
-    if (key.planId !== undefined) this.onMembership(key.value, undefined);
-  }
-
-  private createUsagePlanKey(planId: string, input: Record<string, unknown>): Record<string, unknown> {
-    if (input.keyType !== "API_KEY") throw new ApiError(400, "BadRequestException", "Invalid key type specified");
-    if (!this.plans.has(planId)) throw new ApiError(404, "NotFoundException", "Invalid Usage Plan ID specified");
-    const key = typeof input.keyId === "string" ? this.keys.get(input.keyId) : undefined;
-    if (!key) throw new ApiError(404, "NotFoundException", "Invalid API Key identifier specified");
-    if (key.planId === planId) throw new ApiError(409, "ConflictException", `Usage Plan Key already exists: ${key.id}`);
-    if (key.planId !== undefined) {
-      throw new ApiError(409, "ConflictException", `Usage Plan ${planId} cannot be added because API Key ${key.id} cannot reference multiple Usage Plans with the same API Stage (already in ${key.planId})`);
+  private route(method: string, path: string): { operation: Operation; run: (body: string, query: URLSearchParams) => Answer } | undefined {
+    let match: RegExpExecArray | null;
+    if (path === "/apikeys" && method === "POST") return { operation: "CreateApiKey", run: (body) => this.createApiKey(parseJson(body)) };
+    if (path === "/apikeys" && method === "GET") return { operation: "GetApiKeys", run: (_body, query) => this.getApiKeys(query) };
+    if ((match = /^\/apikeys\/([^/]+)$/.exec(path)) && method === "DELETE") {
+      const id = decodeURIComponent(match[1]!);
+      return { operation: "DeleteApiKey", run: () => this.deleteApiKey(id) };
     }
-    this.join(key, planId);
-    return { id: key.id, type: "API_KEY", name: key.name, value: key.value };
+    if ((match = /^\/usageplans\/([^/]+)\/keys$/.exec(path)) && method === "POST") {
+      const planId = decodeURIComponent(match[1]!);
+      return { operation: "CreateUsagePlanKey", run: (body) => this.createUsagePlanKey(planId, parseJson(body)) };
+    }
+    if ((match = /^\/usageplans\/([^/]+)\/keys\/([^/]+)$/.exec(path)) && method === "DELETE") {
+      const [planId, keyId] = [decodeURIComponent(match[1]!), decodeURIComponent(match[2]!)];
+      return { operation: "DeleteUsagePlanKey", run: () => this.deleteUsagePlanKey(planId, keyId) };
+    }
+    return undefined;
   }
 
-  private deleteUsagePlanKey(planId: string, keyId: string): void {
-    const key = this.keys.get(keyId);
-    if (!key || key.planId !== planId) throw new ApiError(404, "NotFoundException", "Invalid Usage Plan Key identifier specified");
-    delete key.planId;
-    this.onMembership(key.value, undefined);
+  private createApiKey(input: Record<string, unknown>): Answer {
+    for (const field of ["name", "description", "value", "customerId"] as const) {
+      if (input[field] !== undefined && typeof input[field] !== "string") throw new ApiError(400, "BadRequestException", `Invalid ${field}`);
+    }
+    for (const field of ["enabled", "generateDistinctId"] as const) {
+      if (input[field] !== undefined && typeof input[field] !== "boolean") throw new ApiError(400, "BadRequestException", `Invalid ${field}`);
+    }
+    if (Array.isArray(input.stageKeys) && input.stageKeys.length > 0) throw new ApiError(400, "BadRequestException", "stageKeys are not supported with usage plans");
+    const value = input.value as string | undefined;
+    if (value !== undefined && !KEY_VALUE.test(value)) throw new ApiError(400, "BadRequestException", "API Key value should be at least 20 characters");
+    if (value !== undefined && [...this.keyStore.values()].some((key) => key.value === value)) throw new ApiError(409, "ConflictException", "API Key already exists");
+    const key: ControlPlaneKey = {
+      id: randomId(10),
+      value: value ?? randomId(40, true),
+      ...(typeof input.name === "string" ? { name: input.name } : {}),
+      ...(typeof input.description === "string" ? { description: input.description } : {}),
+      // As at AWS, a key is created disabled unless asked otherwise.
+      enabled: input.enabled === true,
+      createdDate: Math.floor(Date.now() / 1000),
+    };
+    this.keyStore.set(key.id, key);
+    return { status: 201, body: { ...key, lastUpdatedDate: key.createdDate, stageKeys: [], tags: {} } };
   }
 
-  private create(fields: { name?: string; enabled: boolean; value?: string }): ControlPlaneKey {
-    const key: ControlPlaneKey = { id: randomId(10, false), value: fields.value ?? randomId(40, true), enabled: fields.enabled, ...(fields.name ? { name: fields.name } : {}) };
-    this.keys.set(key.id, key);
-    return key;
+  private getApiKeys(query: URLSearchParams): Answer {
+    const name = query.get("name");
+    const includeValues = query.get("includeValues") === "true";
+    const limit = Number(query.get("limit") ?? 25);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new ApiError(400, "BadRequestException", "Invalid limit");
+    const start = Number(query.get("position") ?? 0);
+    const matching = [...this.keyStore.values()].filter((key) => name === null || (key.name ?? "").startsWith(name));
+    const page = matching.slice(start, start + limit).map(({ value, ...rest }) => (includeValues ? { ...rest, value } : rest));
+    return { status: 200, body: { item: page, ...(start + limit < matching.length ? { position: String(start + limit) } : {}) } };
   }
 
-  private join(key: ControlPlaneKey, planId: string): void {
-    key.planId = planId;
-    // A disabled key is in the plan but API Gateway refuses it (403), so it is not metered as usable.
-    if (key.enabled) this.onMembership(key.value, this.plans.get(planId));
+  private deleteApiKey(id: string): Answer {
+    const key = this.keyStore.get(id);
+    if (!key) throw new ApiError(404, "NotFoundException", "Invalid API Key identifier specified");
+    const wasInAPlan = this.planIdsOf(id).length > 0;
+    this.keyStore.delete(id);
+    // Deleting a key takes it out of every plan.
+    for (const plan of this.plans.values()) plan.keyIds.delete(id);
+    if (wasInAPlan) this.membershipChanged(key);
+    return { status: 202 };
+  }
+
+  private createUsagePlanKey(planId: string, input: Record<string, unknown>): Answer {
+    if (typeof input.keyId !== "string" || input.keyId === "") throw new ApiError(400, "BadRequestException", "Invalid API Key identifier specified");
+    if (input.keyType !== "API_KEY") throw new ApiError(400, "BadRequestException", "Invalid key type specified");
+    const plan = this.plans.get(planId);
+    if (!plan) throw new ApiError(404, "NotFoundException", "Invalid Usage Plan ID specified");
+    const key = this.keyStore.get(input.keyId);
+    if (!key) throw new ApiError(404, "NotFoundException", "Invalid API Key identifier specified");
+    if (plan.keyIds.has(key.id)) throw new ApiError(409, "ConflictException", `Usage Plan Key already exists: ${key.id}`);
+    for (const [otherId, other] of this.plans) {
+      const shared = other.keyIds.has(key.id) ? other.stages.find((stage) => plan.stages.includes(stage)) : undefined;
+      if (shared) {
+        throw new ApiError(
+          409,
+          "ConflictException",
+          `Usage Plan ${planId} cannot be added because API Key ${key.id} cannot reference multiple Usage Plans with the same API Stage: ${shared} (already in ${otherId})`,
+        );
+      }
+    }
+    this.join(key, plan);
+    return { status: 201, body: { id: key.id, type: "API_KEY", name: key.name, value: key.value } };
+  }
+
+  private deleteUsagePlanKey(planId: string, keyId: string): Answer {
+    const plan = this.plans.get(planId);
+    if (!plan) throw new ApiError(404, "NotFoundException", "Invalid Usage Plan ID specified");
+    if (!plan.keyIds.delete(keyId)) throw new ApiError(404, "NotFoundException", "Invalid Usage Plan Key identifier specified");
+    this.membershipChanged(this.keyStore.get(keyId)!);
+    return { status: 202 };
+  }
+
+  private takeFault(operation: Operation): Fault | undefined {
+    const entry = this.faults.get(operation);
+    if (!entry || entry.remaining <= 0) return undefined;
+    entry.remaining--;
+    return entry.fault;
+  }
+
+  private takeToken(): boolean {
+    const bucket = this.bucket;
+    if (!bucket) return true;
+    const now = performance.now();
+    bucket.tokens = Math.min(bucket.perSecond, bucket.tokens + ((now - bucket.updatedAt) / 1000) * bucket.perSecond);
+    bucket.updatedAt = now;
+    if (bucket.tokens < 1) return false;
+    bucket.tokens--;
+    return true;
   }
 }
 
-function reply(res: ServerResponse, status: number, body?: unknown): void {
-  res.writeHead(status, body === undefined ? {} : { "content-type": "application/json" });
-  res.end(body === undefined ? undefined : JSON.stringify(body));
+interface Answer {
+  status: number;
+  body?: unknown;
 }
 
-async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  const text = Buffer.concat(chunks).toString("utf8");
-  if (text === "") return {};
+function emptyCalls(): ControlPlaneCalls {
+  return Object.fromEntries(OPERATIONS.map((operation) => [operation, 0])) as ControlPlaneCalls;
+}
+
+function checkSignature(req: IncomingMessage): void {
+  const authorization = req.headers.authorization ?? "";
+  if (!/^AWS4-HMAC-SHA256 Credential=[^/]+\/\d{8}\/[a-z0-9-]+\/apigateway\/aws4_request, SignedHeaders=[^,]+, Signature=[0-9a-f]{64}$/.test(authorization)) {
+    throw new ApiError(403, "MissingAuthenticationTokenException", "Missing Authentication Token");
+  }
+  if (!req.headers["x-amz-date"]) throw new ApiError(403, "IncompleteSignatureException", "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header");
+}
+
+function parseJson(body: string): Record<string, unknown> {
+  if (body === "") return {};
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = JSON.parse(body);
   } catch {
     throw new ApiError(400, "BadRequestException", "Could not parse request body into json");
   }
@@ -175,7 +359,17 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
   return parsed as Record<string, unknown>;
 }
 
-function randomId(length: number, mixedCase: boolean): string {
-  const alphabet = `abcdefghijklmnopqrstuvwxyz0123456789${mixedCase ? "ABCDEFGHIJKLMNOPQRSTUVWXYZ" : ""}`;
-  return Array.from(randomBytes(length), (byte) => alphabet[byte % alphabet.length]).join("");
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve) => {
+    let body = "";
+    req.on("data", (chunk: Buffer) => (body += chunk.toString()));
+    req.on("end", () => resolve(body));
+    req.on("error", () => resolve(body));
+  });
+}
+
+function randomId(length: number, mixedCase = false): string {
+  const alphabet = mixedCase ? `${ALPHANUMERIC}ABCDEFGHIJKLMNOPQRSTUVWXYZ` : ALPHANUMERIC;
+  const bytes = randomBytes(length);
+  return Array.from(bytes, (byte) => alphabet[byte % alphabet.length]).join("");
 }

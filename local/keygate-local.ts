@@ -148,7 +148,7 @@ export async function startKeygateLocal(options: KeygateLocalOptions = {}): Prom
       const writeMapping = async (item: Record<string, AttributeValue>) => {
         await tableClient.send(new PutItemCommand({ TableName: tableName, Item: item }));
       };
-      const started = await startLocalUsagePlans(settings.usagePlans, writeMapping);
+      const started = await startLocalUsagePlans(settings.usagePlans, `${LOCAL_API_ID}:${LOCAL_STAGE}`, writeMapping);
       usagePlans = started;
       cleanup.push(() => started.stop());
     }

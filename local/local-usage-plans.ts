@@ -50,16 +50,23 @@ export function usagePlansVariableForCheck(settings: UsagePlansSettings): string
   return usagePlansVariable(settings, tiers);
 }
 
-export async function startLocalUsagePlans(settings: UsagePlansSettings, writeMapping: (item: Record<string, AttributeValue>) => Promise<void>): Promise<LocalUsagePlans> {
+/**
+ * Starts the plans of `settings` on the local API's one stage (`apiId:stage`), which every plan
+ * covers, so a key is in one plan at most, as on a real stage.
+ */
+export async function startLocalUsagePlans(settings: UsagePlansSettings, stage: string, writeMapping: (item: Record<string, AttributeValue>) => Promise<void>): Promise<LocalUsagePlans> {
   const limiter = new UsagePlanLimiter(settings.tiers);
   const plans = new Map(Object.keys(settings.tiers).map((name, i) => [planIdFor(name, i), name] as const));
-  const controlPlane = new LocalApiGatewayControlPlane(plans, (value, tier) => (tier === undefined ? limiter.unregister(value) : limiter.register(value, tier)));
+  const controlPlane = new LocalApiGatewayControlPlane(
+    [...plans.keys()].map((id) => ({ id, stages: [stage] })),
+    (value, planIds) => (planIds[0] === undefined ? limiter.unregister(value) : limiter.register(value, plans.get(planIds[0])!)),
+  );
   await controlPlane.start();
   try {
-    const tiers: LocalTier[] = [...plans].map(([usagePlanId, name]) => ({ name, usagePlanId, poolKey: controlPlane.addKey(`keygate-pool-${name}`, usagePlanId).value }));
+    const tiers: LocalTier[] = [...plans].map(([usagePlanId, name]) => ({ name, usagePlanId, poolKey: controlPlane.addKey({ name: `keygate-pool-${name}` }, usagePlanId).value }));
     for (const [user, tierName] of Object.entries(settings.users)) {
       const tier = tiers.find((t) => t.name === tierName)!; // tier names were checked when the settings were read
-      const key = controlPlane.addKey(`keygate-${user}`, tier.usagePlanId);
+      const key = controlPlane.addKey({ name: `keygate-${user}` }, tier.usagePlanId);
       await writeMapping(userMappingItem({ userId: user, apiKeyId: key.id, apiKeyValue: key.value, tier: tier.name, usagePlanId: tier.usagePlanId, fixed: true }));
     }
     return { limiter, controlPlane, tiers, variable: usagePlansVariable(settings, tiers), stop: () => controlPlane.stop() };

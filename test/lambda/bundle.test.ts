@@ -10,10 +10,10 @@ import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleAuthorizer } from "../../lambda/bundle";
+import { LocalApiGatewayControlPlane } from "../../local/api-gateway-control-plane";
 import { ensureCacheTable, localDynamoDbClient, startEmbeddedDynamoDb, type EmbeddedDynamoDb } from "../../local/embedded-dynamodb";
 import { KindeEmulator } from "../../local/kinde-emulator";
 import { requestEvent } from "../support/aws-events";
-import { ApiGatewayStandIn } from "../support/api-gateway-stand-in";
 import { startLoopbackServer, type LoopbackServer } from "../support/loopback-server";
 
 const run = promisify(execFile);
@@ -92,7 +92,7 @@ describe("the authorizer bundle", () => {
   });
 
   it("provisions a user's own usage-plan key through its bundled API Gateway client", async () => {
-    const apiGateway = await new ApiGatewayStandIn([{ id: "free123", stages: ["puhdx84jy9:prod"] }]).start();
+    const apiGateway = await new LocalApiGatewayControlPlane([{ id: "free123", stages: ["puhdx84jy9:prod"] }]).start();
     try {
       const pool = "FreePoolKey0123456789abcdefghij";
       apiGateway.addKey({ name: "keygate-pool-free", value: pool }, "free123");

@@ -1,6 +1,7 @@
 /**
  * Per-user usage plans through the whole authorizer (authorizerFromConfig with USAGE_PLANS): Kinde
- * through the loopback emulator, the cache table through dynalite, API Gateway through the stand-in.
+ * through the loopback emulator, the cache table through dynalite, API Gateway through the local
+ * control plane (the stand-in).
  * Checks the answer's `usageIdentifierKey` and the audit record's usage fields in every case.
  */
 import { DynamoDBClient, PutItemCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
@@ -11,9 +12,9 @@ import { authorizerFromConfig } from "../../lambda/authorizer-from-config";
 import { loadConfig } from "../../lambda/config";
 import type { UsageEvent } from "../../lambda/usage/usage-events";
 import { userMappingItem } from "../../lambda/usage/user-mapping";
+import { LocalApiGatewayControlPlane } from "../../local/api-gateway-control-plane";
 import { ensureCacheTable, localDynamoDbClient, startEmbeddedDynamoDb, type EmbeddedDynamoDb } from "../../local/embedded-dynamodb";
 import { KindeEmulator, type LocalKey } from "../../local/kinde-emulator";
-import { ApiGatewayStandIn } from "../support/api-gateway-stand-in";
 import { requestEvent, tokenEvent } from "../support/aws-events";
 import { closedPortUrl } from "../support/loopback-server";
 
@@ -47,7 +48,7 @@ const PLANS = {
 let kinde: KindeEmulator;
 let dynamo: EmbeddedDynamoDb;
 let dynamoClient: DynamoDBClient;
-let standIn: ApiGatewayStandIn;
+let standIn: LocalApiGatewayControlPlane;
 let tableName: string;
 let tableCount = 0;
 const savedEnv = { ...process.env };
@@ -65,7 +66,7 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  standIn = await new ApiGatewayStandIn([
+  standIn = await new LocalApiGatewayControlPlane([
     { id: FREE_PLAN, stages: STAGES },
     { id: PRO_PLAN, stages: STAGES },
   ]).start();

@@ -1,8 +1,9 @@
 /**
  * Run-time provisioning over the real protocols: the cache table through dynalite, API Gateway
- * through the loopback stand-in and the real @aws-sdk/client-api-gateway. Each "container" is its own
- * resolver (memory, penalty box, SDK clients) sharing the table and the stand-in. After each case the
- * stand-in's keys and plan memberships, the mapping items and the key counter are checked exactly.
+ * through the local control plane npm start runs (the stand-in, with faults injected) and the real
+ * @aws-sdk/client-api-gateway. Each "container" is its own resolver (memory, penalty box, SDK
+ * clients) sharing the table and the stand-in. After each case the stand-in's keys and plan
+ * memberships, the mapping items and the key counter are checked exactly.
  */
 import { APIGatewayClient, CreateUsagePlanKeyCommand, DeleteUsagePlanKeyCommand, GetApiKeysCommand } from "@aws-sdk/client-api-gateway";
 import { DynamoDBClient, PutItemCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
@@ -13,8 +14,8 @@ import { ProvisionedKeyCounter } from "../../lambda/usage/provisioned-key-counte
 import type { UsageEvent } from "../../lambda/usage/usage-events";
 import { usageKeyResolverFromConfig } from "../../lambda/usage/usage-from-config";
 import { decodeUserMapping, userMappingItem, type UserMapping } from "../../lambda/usage/user-mapping";
+import { LocalApiGatewayControlPlane } from "../../local/api-gateway-control-plane";
 import { ensureCacheTable, localDynamoDbClient, startEmbeddedDynamoDb, type EmbeddedDynamoDb } from "../../local/embedded-dynamodb";
-import { ApiGatewayStandIn } from "../support/api-gateway-stand-in";
 import { closedPortUrl, startLoopbackServer, type LoopbackServer } from "../support/loopback-server";
 
 const STAGES = ["puhdx84jy9:prod"];
@@ -32,7 +33,7 @@ const PLANS = {
 
 let dynamo: EmbeddedDynamoDb;
 let dynamoClient: DynamoDBClient;
-let standIn: ApiGatewayStandIn;
+let standIn: LocalApiGatewayControlPlane;
 let tableName: string;
 let tableCount = 0;
 let clock: number;
@@ -49,7 +50,7 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  standIn = await new ApiGatewayStandIn([
+  standIn = await new LocalApiGatewayControlPlane([
     { id: FREE_PLAN, stages: STAGES },
     { id: PRO_PLAN, stages: STAGES },
   ]).start();

@@ -48,9 +48,10 @@ describe("without automatic provisioning: pool keys per tier, fixed users' own k
   });
 
   it("sets up one plan per tier with a pool key, and the fixed user's key", () => {
-    const keys = h.local.usagePlans!.controlPlane.list();
+    const { controlPlane } = h.local.usagePlans!;
+    const keys = controlPlane.keys();
     expect(keys.map((k) => k.name).sort()).toEqual(["keygate-kp_bob", "keygate-pool-free", "keygate-pool-gold", "keygate-pool-pro"]);
-    expect(keys.every((k) => k.enabled && k.planId)).toBe(true);
+    expect(keys.every((k) => k.enabled && controlPlane.memberships()[k.id]!.length === 1)).toBe(true);
   });
 
   it("meters users without a key of their own under their tier's shared pool key: 429 once its quota is used", async () => {
@@ -91,7 +92,7 @@ describe("with automatic provisioning: each user gets a key of their own", () =>
     const records = h.audit.filter((r) => r.decision === "allow");
     expect(new Set(records.map((r) => r.usage_key_source))).toEqual(new Set(["user"]));
     // The authorizer created one key per user through the control plane, next to the pool and fixed keys.
-    const names = h.local.usagePlans!.controlPlane.list().map((k) => k.name ?? "");
+    const names = h.local.usagePlans!.controlPlane.keys().map((k) => k.name ?? "");
     expect(names.filter((n) => !n.startsWith("keygate-pool-") && n !== "keygate-kp_bob")).toHaveLength(2);
   });
 });
