@@ -34,8 +34,10 @@ async function main(): Promise<void> {
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
-    // tsx passes a terminal's Ctrl-C on to this process as well, so one key press can arrive
-    // twice: later signals are ignored, and the stop below is bounded anyway.
+    // One Ctrl-C can arrive twice: from the terminal, and from npm, which passes it on to the
+    // script's process (when the shell hands over to node, as bash does). A second Ctrl-C while
+    // stopping must not cut the stop short either: later signals are ignored, and the stop below
+    // is bounded anyway.
     if (stopping) return;
     stopping = true;
     console.log(`\n${signal}: stopping...`);

@@ -1,12 +1,14 @@
 /**
- * `npm start` as a user runs it: a child process (`tsx local/start.ts`, the start script), its
- * console, a request that passes, a request that fails, and Ctrl-C.
+ * `npm start` as a user runs it: a child process (the start script, `node --import tsx local/start.ts`),
+ * its console, a request that passes, a request that fails, and Ctrl-C.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { packageRoot } from "../../lambda/bundle";
 import { DEMO_KEYS } from "../../local/demo-keys";
@@ -25,8 +27,8 @@ interface Started {
 
 const children: ChildProcess[] = [];
 afterEach(() => {
-  // A failed assertion must not leave a gateway running: the whole process group goes, since tsx
-  // runs the program in a child process of its own.
+  // A failed assertion must not leave a gateway running: the whole process group goes, as a
+  // terminal's job would.
   for (const child of children.splice(0)) {
     try {
       process.kill(-child.pid!, "SIGKILL");
@@ -36,8 +38,18 @@ afterEach(() => {
   }
 });
 
+/**
+ * The start script's command. npm runs it in the package folder; the test runs it in a scratch
+ * folder (the user's stack and keys files), so the names it resolves there are made absolute.
+ */
+function startCommand(): string[] {
+  const { scripts } = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { scripts: Record<string, string> };
+  expect(scripts.start).toBe("node --import tsx local/start.ts");
+  return ["--import", pathToFileURL(createRequire(join(root, "package.json")).resolve("tsx")).href, join(root, "local", "start.ts")];
+}
+
 function start(env: Record<string, string>, cwd: string): Started {
-  const child = spawn(process.execPath, [join(root, "node_modules", "tsx", "dist", "cli.mjs"), join(root, "local", "start.ts")], {
+  const child = spawn(process.execPath, startCommand(), {
     cwd,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? cwd, ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -128,7 +140,7 @@ describe("npm start", () => {
     // KEYGATE_VERBOSE=1 prints the audit record as well.
     await waitFor(run, /audit \{.*"decision":"deny","reason":"route_scope_missing"/);
 
-    // `kill <pid>`: only the process started, which must pass it on.
+    // `kill <pid>`: only the process started, which is the program itself (no tsx parent in between).
     run.child.kill("SIGTERM");
     expect(await run.exited).toBe(0);
     expect(run.stdout() + run.stderr()).not.toContain(ALICE.api_key);
