@@ -2,17 +2,17 @@
  * The authorizer over the real protocols: DynamoDB through dynalite, Kinde through the loopback
  * emulator, Secrets Manager through a loopback stand-in. Each test gets its own cache table.
  */
-import { ScanCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { ScanCommand } from "@aws-sdk/client-dynamodb";
 import type { APIGatewayAuthorizerResult } from "aws-lambda";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import type { AuditRecord } from "../../lambda/audit/audit-log";
 import { authorizerFromConfig } from "../../lambda/authorizer-from-config";
 import { DynamoDbVerdictStore } from "../../lambda/cache/dynamodb-verdict-store";
 import { loadConfig } from "../../lambda/config";
 import { hashKey } from "../../lambda/key/fingerprint";
-import { ensureCacheTable, localDynamoDbClient, startEmbeddedDynamoDb, type EmbeddedDynamoDb } from "../../local/embedded-dynamodb";
-import { KindeEmulator, type LocalKey } from "../../local/kinde-emulator";
+import type { LocalKey } from "../../local/kinde-emulator";
 import { fixture, requestEvent, tokenEvent } from "../support/aws-events";
+import { useKindeEmulator, useLoopbackAws } from "../support/loopback-aws";
 import { closedPortUrl, startLoopbackServer, type LoopbackServer } from "../support/loopback-server";
 
 const CLIENT_SECRET = "m2m-secret-never-logged";
@@ -32,43 +32,8 @@ const KEYS: LocalKey[] = [
 const ALL_RAW_SECRETS = [CLIENT_SECRET, ...KEYS.map((k) => k.api_key), UNKNOWN];
 const STAGE_ARN = "arn:aws:execute-api:eu-west-1:123456789012:puhdx84jy9/prod";
 
-let kinde: KindeEmulator;
-let dynamo: EmbeddedDynamoDb;
-let dynamoClient: DynamoDBClient;
-let tableName: string;
-let tableCount = 0;
-const savedEnv = { ...process.env };
-
-beforeAll(async () => {
-  kinde = new KindeEmulator({ clientId: "keygate-test", clientSecret: CLIENT_SECRET, keys: () => KEYS, tokenLifetimeSeconds: 3600 });
-  await kinde.start();
-  dynamo = await startEmbeddedDynamoDb();
-  dynamoClient = localDynamoDbClient(dynamo.endpoint);
-});
-
-afterAll(async () => {
-  await kinde.stop();
-  await dynamo.stop();
-});
-
-beforeEach(async () => {
-  Object.assign(process.env, {
-    AWS_REGION: "eu-west-1",
-    AWS_ACCESS_KEY_ID: "local",
-    AWS_SECRET_ACCESS_KEY: "local",
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-  });
-  kinde.verifyMode = "normal";
-  kinde.verifyDelayMs = 0;
-  kinde.unknownKeyAnswer = "404";
-  kinde.resetCounts();
-  tableName = `keygate-test-${++tableCount}`;
-  await ensureCacheTable(dynamoClient, tableName);
-});
-
-afterEach(() => {
-  process.env = { ...savedEnv };
-});
+const kinde = useKindeEmulator({ clientId: "keygate-test", clientSecret: CLIENT_SECRET, keys: () => KEYS, tokenLifetimeSeconds: 3600 });
+const aws = useLoopbackAws("keygate-test");
 
 /** One authorizer "container": its own memory cache and token, sharing Kinde and DynamoDB. */
 function container(env: Record<string, string> = {}) {
@@ -77,7 +42,7 @@ function container(env: Record<string, string> = {}) {
     KINDE_DOMAIN: kinde.url,
     KINDE_M2M_CLIENT_ID: "keygate-test",
     KINDE_M2M_CLIENT_SECRET: CLIENT_SECRET,
-    CACHE_TABLE_NAME: tableName,
+    CACHE_TABLE_NAME: aws.tableName,
     ...env,
   });
   const handler = authorizerFromConfig(config, (record) => records.push(record));
@@ -94,7 +59,7 @@ async function rejection(promise: Promise<unknown>): Promise<Error> {
 }
 
 async function scanTable(): Promise<string> {
-  const { Items } = await dynamoClient.send(new ScanCommand({ TableName: tableName }));
+  const { Items } = await aws.client.send(new ScanCommand({ TableName: aws.tableName }));
   return JSON.stringify(Items ?? []);
 }
 
@@ -217,10 +182,10 @@ describe("caching", () => {
     expect(kinde.calls.verify).toBe(1);
 
     const second = container();
-    const before = { get: dynamo.operations.get("GetItem") ?? 0, put: dynamo.operations.get("PutItem") ?? 0 };
+    const before = { get: aws.dynamo.operations.get("GetItem") ?? 0, put: aws.dynamo.operations.get("PutItem") ?? 0 };
     const shared = await second.handler(requestEvent(`Bearer ${ALICE}`));
-    expect(dynamo.operations.get("GetItem")).toBe(before.get + 1);
-    expect(dynamo.operations.get("PutItem") ?? 0).toBe(before.put);
+    expect(aws.dynamo.operations.get("GetItem")).toBe(before.get + 1);
+    expect(aws.dynamo.operations.get("PutItem") ?? 0).toBe(before.put);
     expect(shared.context?.verdict_source).toBe("dynamodb");
     expect(shared.principalId).toBe("kp_alice");
     expect(kinde.calls).toEqual({ token: 1, verify: 1 });
@@ -251,7 +216,7 @@ describe("caching", () => {
 
   it("does not trust an expired DynamoDB item", async () => {
     // An allow for the revoked key, expired an hour ago but not yet removed by DynamoDB's TTL.
-    const store = new DynamoDbVerdictStore(dynamoClient, tableName, 1000, 0);
+    const store = new DynamoDbVerdictStore(aws.client, aws.tableName, 1000, 0);
     const anHourAgo = Date.now() - 3_600_000;
     await store.put(hashKey(REVOKED), { valid: true, userId: "kp_carol", scopes: [], verifiedAt: anHourAgo - 300_000, freshUntil: anHourAgo });
     expect((await scanTable()).includes("kp_carol")).toBe(true);
@@ -261,7 +226,7 @@ describe("caching", () => {
   });
 
   it("does not fall back to an item past its expiresAt, even with a long stale window", async () => {
-    const store = new DynamoDbVerdictStore(dynamoClient, tableName, 1000, 0); // written with no stale window
+    const store = new DynamoDbVerdictStore(aws.client, aws.tableName, 1000, 0); // written with no stale window
     const anHourAgo = Date.now() - 3_600_000;
     await store.put(hashKey(ALICE), { valid: true, userId: "kp_alice", scopes: [], verifiedAt: anHourAgo - 300_000, freshUntil: anHourAgo });
     kinde.verifyMode = "server-error";
@@ -348,7 +313,7 @@ describe("when Kinde fails", () => {
   });
 
   it("allows from a recently expired positive verdict within STALE_IF_ERROR_SECONDS, and says so", async () => {
-    const store = new DynamoDbVerdictStore(dynamoClient, tableName, 1000, 600_000);
+    const store = new DynamoDbVerdictStore(aws.client, aws.tableName, 1000, 600_000);
     const expired = Date.now() - 60_000;
     await store.put(hashKey(ALICE), { valid: true, userId: "kp_alice", keyId: "api_key_alice", scopes: ["read:profile"], verifiedAt: expired - 300_000, freshUntil: expired });
     kinde.verifyMode = "server-error";
@@ -367,7 +332,7 @@ describe("when Kinde fails", () => {
   });
 
   it("never allows from a stale negative verdict, nor turns it into an allow", async () => {
-    const store = new DynamoDbVerdictStore(dynamoClient, tableName, 1000, 600_000);
+    const store = new DynamoDbVerdictStore(aws.client, aws.tableName, 1000, 600_000);
     const expired = Date.now() - 1_000;
     await store.put(hashKey(UNKNOWN), { valid: false, reason: "invalid_key", verifiedAt: expired - 30_000, freshUntil: expired });
     kinde.verifyMode = "server-error";

@@ -5,18 +5,19 @@
  * Checks the answer's `usageIdentifierKey` and the audit record's usage fields in every case.
  */
 import { DynamoDBClient, PutItemCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { AuditRecord } from "../../lambda/audit/audit-log";
 import { createAuthorizer } from "../../lambda/authorizer";
 import { authorizerFromConfig } from "../../lambda/authorizer-from-config";
 import { loadConfig } from "../../lambda/config";
 import type { UsageEvent } from "../../lambda/usage/usage-events";
 import { userMappingItem } from "../../lambda/usage/user-mapping";
-import { LocalApiGatewayControlPlane } from "../../local/api-gateway-control-plane";
-import { ensureCacheTable, localDynamoDbClient, startEmbeddedDynamoDb, type EmbeddedDynamoDb } from "../../local/embedded-dynamodb";
-import { KindeEmulator, type LocalKey } from "../../local/kinde-emulator";
+import type { LocalApiGatewayControlPlane } from "../../local/api-gateway-control-plane";
+import type { LocalKey } from "../../local/kinde-emulator";
 import { requestEvent, tokenEvent } from "../support/aws-events";
+import { useKindeEmulator, useLoopbackAws } from "../support/loopback-aws";
 import { closedPortUrl } from "../support/loopback-server";
+import { FREE_PLAN, FREE_POOL, PLANS, PRO_PLAN, PRO_POOL, startTwoTierControlPlane } from "../support/two-tiers";
 
 const CLIENT_SECRET = "m2m-secret-never-logged";
 const ALICE = "k_live_alice_0123456789abcdef";
@@ -33,60 +34,18 @@ const KEYS: LocalKey[] = [
   { api_key: ORG, key_id: "api_key_org", org_code: "org_acme", scopes: [] },
 ];
 const STAGES = ["puhdx84jy9:prod", "ymy8tbxw7b:latest"];
-const FREE_PLAN = "free123";
-const PRO_PLAN = "pro456";
-const FREE_POOL = "FreePoolKey0123456789abcdefghij";
-const PRO_POOL = "ProPoolKey0123456789abcdefghijk";
-const PLANS = {
-  tiers: { free: { usagePlanId: FREE_PLAN, poolKey: FREE_POOL }, pro: { usagePlanId: PRO_PLAN, poolKey: PRO_POOL } },
-  defaultTier: "free",
-  tierScopes: { "plan:pro": "pro" },
-  autoProvision: true,
-  provisionTimeoutMs: 2_000,
-};
 
-let kinde: KindeEmulator;
-let dynamo: EmbeddedDynamoDb;
-let dynamoClient: DynamoDBClient;
+const kinde = useKindeEmulator({ clientId: "keygate-test", clientSecret: CLIENT_SECRET, keys: () => KEYS, tokenLifetimeSeconds: 3600 });
+const aws = useLoopbackAws("keygate-usage-authorizer");
 let standIn: LocalApiGatewayControlPlane;
-let tableName: string;
-let tableCount = 0;
-const savedEnv = { ...process.env };
-
-beforeAll(async () => {
-  kinde = new KindeEmulator({ clientId: "keygate-test", clientSecret: CLIENT_SECRET, keys: () => KEYS, tokenLifetimeSeconds: 3600 });
-  await kinde.start();
-  dynamo = await startEmbeddedDynamoDb();
-  dynamoClient = localDynamoDbClient(dynamo.endpoint);
-});
-
-afterAll(async () => {
-  await kinde.stop();
-  await dynamo.stop();
-});
 
 beforeEach(async () => {
-  standIn = await new LocalApiGatewayControlPlane([
-    { id: FREE_PLAN, stages: STAGES },
-    { id: PRO_PLAN, stages: STAGES },
-  ]).start();
-  standIn.addKey({ name: "keygate-pool-free", value: FREE_POOL }, FREE_PLAN);
-  standIn.addKey({ name: "keygate-pool-pro", value: PRO_POOL }, PRO_PLAN);
-  Object.assign(process.env, {
-    AWS_REGION: "eu-west-1",
-    AWS_ACCESS_KEY_ID: "local",
-    AWS_SECRET_ACCESS_KEY: "local",
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    AWS_ENDPOINT_URL_API_GATEWAY: standIn.url,
-  });
-  kinde.verifyMode = "normal";
-  tableName = `keygate-usage-authorizer-${++tableCount}`;
-  await ensureCacheTable(dynamoClient, tableName);
+  standIn = await startTwoTierControlPlane(STAGES);
+  process.env.AWS_ENDPOINT_URL_API_GATEWAY = standIn.url;
 });
 
 afterEach(async () => {
   await standIn.stop();
-  process.env = { ...savedEnv };
 });
 
 /** One authorizer container with usage plans configured. */
@@ -97,7 +56,7 @@ function container(plans: Record<string, unknown> | null = {}, env: Record<strin
     KINDE_DOMAIN: kinde.url,
     KINDE_M2M_CLIENT_ID: "keygate-test",
     KINDE_M2M_CLIENT_SECRET: CLIENT_SECRET,
-    CACHE_TABLE_NAME: tableName,
+    CACHE_TABLE_NAME: aws.tableName,
     ...(plans ? { USAGE_PLANS: JSON.stringify({ ...PLANS, ...plans }) } : {}),
     ...env,
   });
@@ -139,9 +98,9 @@ describe("the answer's usageIdentifierKey", () => {
 
   it("is a fixed user's Pulumi key, whatever their key's scopes", async () => {
     const fixed = standIn.addKey({ name: "keygate-kp_carol", value: "CarolFixedKey0123456789abcdefgh" }, FREE_PLAN);
-    await dynamoClient.send(
+    await aws.client.send(
       new PutItemCommand({
-        TableName: tableName,
+        TableName: aws.tableName,
         Item: userMappingItem({ userId: "kp_carol", apiKeyId: fixed.id, apiKeyValue: fixed.value, tier: "free", usagePlanId: FREE_PLAN, fixed: true }),
       }),
     );
@@ -263,7 +222,7 @@ describe("state", () => {
   it("keeps mapping items free of Kinde keys and of expiry", async () => {
     const c = container();
     await c.handler(requestEvent(`Bearer ${ALICE}`));
-    const { Items = [] } = await new DynamoDBClient({ maxAttempts: 1 }).send(new ScanCommand({ TableName: tableName }));
+    const { Items = [] } = await new DynamoDBClient({ maxAttempts: 1 }).send(new ScanCommand({ TableName: aws.tableName }));
     const mapping = Items.find((item) => item.pk?.S === "user#kp_alice")!;
     expect(mapping).toBeDefined();
     expect(mapping).not.toHaveProperty("expiresAt");

@@ -7,70 +7,35 @@
  */
 import { APIGatewayClient, CreateUsagePlanKeyCommand, DeleteUsagePlanKeyCommand, GetApiKeysCommand } from "@aws-sdk/client-api-gateway";
 import { DynamoDBClient, PutItemCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../lambda/config";
 import type { Identity } from "../../lambda/decision";
 import { ProvisionedKeyCounter } from "../../lambda/usage/provisioned-key-counter";
 import type { UsageEvent } from "../../lambda/usage/usage-events";
 import { usageKeyResolverFromConfig } from "../../lambda/usage/usage-from-config";
 import { decodeUserMapping, userMappingItem, type UserMapping } from "../../lambda/usage/user-mapping";
-import { LocalApiGatewayControlPlane } from "../../local/api-gateway-control-plane";
-import { ensureCacheTable, localDynamoDbClient, startEmbeddedDynamoDb, type EmbeddedDynamoDb } from "../../local/embedded-dynamodb";
+import type { LocalApiGatewayControlPlane } from "../../local/api-gateway-control-plane";
+import { useLoopbackAws } from "../support/loopback-aws";
 import { closedPortUrl, startLoopbackServer, type LoopbackServer } from "../support/loopback-server";
+import { FREE_PLAN, FREE_POOL, PLANS, PRO_PLAN, PRO_POOL, startTwoTierControlPlane } from "../support/two-tiers";
 
 const STAGES = ["puhdx84jy9:prod"];
-const FREE_PLAN = "free123";
-const PRO_PLAN = "pro456";
-const FREE_POOL = "FreePoolKey0123456789abcdefghij";
-const PRO_POOL = "ProPoolKey0123456789abcdefghijk";
-const PLANS = {
-  tiers: { free: { usagePlanId: FREE_PLAN, poolKey: FREE_POOL }, pro: { usagePlanId: PRO_PLAN, poolKey: PRO_POOL } },
-  defaultTier: "free",
-  tierScopes: { "plan:pro": "pro" },
-  autoProvision: true,
-  provisionTimeoutMs: 2_000,
-};
 
-let dynamo: EmbeddedDynamoDb;
-let dynamoClient: DynamoDBClient;
+const aws = useLoopbackAws("keygate-usage");
 let standIn: LocalApiGatewayControlPlane;
-let tableName: string;
-let tableCount = 0;
 let clock: number;
 let poolKeyIds: string[];
-const savedEnv = { ...process.env };
-
-beforeAll(async () => {
-  dynamo = await startEmbeddedDynamoDb();
-  dynamoClient = localDynamoDbClient(dynamo.endpoint);
-});
-
-afterAll(async () => {
-  await dynamo.stop();
-});
 
 beforeEach(async () => {
-  standIn = await new LocalApiGatewayControlPlane([
-    { id: FREE_PLAN, stages: STAGES },
-    { id: PRO_PLAN, stages: STAGES },
-  ]).start();
   // What Pulumi provisions: one pool key per tier, in the tier's plan.
-  poolKeyIds = [standIn.addKey({ name: "keygate-pool-free", value: FREE_POOL }, FREE_PLAN).id, standIn.addKey({ name: "keygate-pool-pro", value: PRO_POOL }, PRO_PLAN).id];
-  Object.assign(process.env, {
-    AWS_REGION: "eu-west-1",
-    AWS_ACCESS_KEY_ID: "local",
-    AWS_SECRET_ACCESS_KEY: "local",
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    AWS_ENDPOINT_URL_API_GATEWAY: standIn.url,
-  });
+  standIn = await startTwoTierControlPlane(STAGES);
+  poolKeyIds = [FREE_POOL, PRO_POOL].map((value) => standIn.keys().find((key) => key.value === value)!.id);
+  process.env.AWS_ENDPOINT_URL_API_GATEWAY = standIn.url;
   clock = Date.parse("2026-01-01T00:00:00Z");
-  tableName = `keygate-usage-${++tableCount}`;
-  await ensureCacheTable(dynamoClient, tableName);
 });
 
 afterEach(async () => {
   await standIn.stop();
-  process.env = { ...savedEnv };
 });
 
 /** One authorizer container's usage-key resolver. */
@@ -80,7 +45,7 @@ function container(plans: Record<string, unknown> = {}, env: Record<string, stri
     KINDE_DOMAIN: "https://acme.kinde.com",
     KINDE_M2M_CLIENT_ID: "keygate-test",
     KINDE_M2M_CLIENT_SECRET: "unused",
-    CACHE_TABLE_NAME: tableName,
+    CACHE_TABLE_NAME: aws.tableName,
     USAGE_PLANS: JSON.stringify({ ...PLANS, ...plans }),
     ...env,
   });
@@ -99,14 +64,14 @@ function user(userId: string, scopes: string[] = []): Identity {
 }
 
 async function mappings(): Promise<UserMapping[]> {
-  const { Items = [] } = await dynamoClient.send(new ScanCommand({ TableName: tableName, ConsistentRead: true }));
+  const { Items = [] } = await aws.client.send(new ScanCommand({ TableName: aws.tableName, ConsistentRead: true }));
   return Items.filter((item) => item.pk?.S?.startsWith("user#"))
     .map((item) => decodeUserMapping(item)!)
     .sort((a, b) => a.principal.localeCompare(b.principal));
 }
 
 async function provisionedCount(): Promise<number> {
-  return new ProvisionedKeyCounter(dynamoClient, tableName, 1_000).current();
+  return new ProvisionedKeyCounter(aws.client, aws.tableName, 1_000).current();
 }
 
 /** Keys other than the pool keys. */
@@ -191,9 +156,9 @@ describe("fixed assignments", () => {
   it("keeps a fixed user's key and tier whatever their scopes, with no API Gateway call", async () => {
     // What Pulumi does for users: {"kp_carol": "free"}: a key, its plan key, and the mapping item.
     const fixedKey = standIn.addKey({ name: "keygate-kp_carol", value: "CarolFixedKey0123456789abcdefgh" }, FREE_PLAN);
-    await dynamoClient.send(
+    await aws.client.send(
       new PutItemCommand({
-        TableName: tableName,
+        TableName: aws.tableName,
         Item: userMappingItem({ userId: "kp_carol", apiKeyId: fixedKey.id, apiKeyValue: fixedKey.value, tier: "free", usagePlanId: FREE_PLAN, fixed: true }),
       }),
     );
@@ -464,7 +429,7 @@ describe("when DynamoDB fails", () => {
   });
 
   it("leaves an item it cannot read alone, serving the pool key", async () => {
-    await dynamoClient.send(new PutItemCommand({ TableName: tableName, Item: { pk: { S: "user#kp_alice" }, apiKeyId: { S: "x" } } }));
+    await aws.client.send(new PutItemCommand({ TableName: aws.tableName, Item: { pk: { S: "user#kp_alice" }, apiKeyId: { S: "x" } } }));
     expect(await container().resolve(user("kp_alice"))).toMatchObject({ key: FREE_POOL, source: "pool", error: expect.stringMatching(/^mapping_unreadable: the item user#kp_alice/) });
     expect(standIn.calls.CreateApiKey).toBe(0);
   });
