@@ -119,7 +119,7 @@ export interface UsageTier {
 
 /**
  * Per-user usage plans: each user gets an API Gateway key of their own in the plan of their tier, so
- * the throttle and quota are theirs, not shared. See infra/README-usage-plans.md.
+ * the throttle and quota are theirs, not shared. See "Per-user usage plans" in README.md.
  */
 export interface UsagePlansSettings {
   /** One usage plan per tier, by tier name (1 to 64 letters, digits, `-` or `_`). */
