@@ -49,6 +49,8 @@ export class KindeEmulator {
   verifyMode: VerifyMode = "normal";
   /** Delay before every verify answer, in ms. */
   verifyDelayMs = 0;
+  /** The RateLimit-Reset header (seconds) sent with a 429. */
+  rateLimitResetSeconds = 7;
   unknownKeyAnswer: UnknownKeyAnswer;
 
   private readonly tokens = new Map<string, number>();
@@ -121,7 +123,7 @@ export class KindeEmulator {
       case "always-401":
         return json(res, 401, { errors: [{ code: "UNAUTHORIZED", message: "Scope missing: read:api_keys" }] });
       case "rate-limited":
-        res.setHeader("RateLimit-Reset", "7");
+        res.setHeader("RateLimit-Reset", String(this.rateLimitResetSeconds));
         return json(res, 429, { errors: [{ code: "RATE_LIMIT_EXCEEDED", message: "Too many requests" }] });
       case "server-error":
         return json(res, 503, { errors: [{ code: "SERVICE_UNAVAILABLE", message: "Service unavailable" }] });

@@ -15,6 +15,8 @@ export interface KindeVerifyBody {
 export type KindeVerifyAnswer = { kind: "answered"; body: KindeVerifyBody } | { kind: "rejected"; status: number };
 
 const KEY_REJECTED = new Set([400, 404, 422]);
+/** Backing off after a 429 never lasts longer than this, whatever RateLimit-Reset says. */
+export const MAX_RATE_LIMIT_BACKOFF_MS = 30_000;
 
 /**
  * `POST {domain}/api/v1/api_keys/verify`. Anything that is not a clear answer about the key
@@ -22,12 +24,20 @@ const KEY_REJECTED = new Set([400, 404, 422]);
  * refused twice) throws VerificationUnavailableError: never a verdict the caller would pay for.
  */
 export class KindeVerifyClient {
+  /** Epoch ms until which Kinde asked us to stop (429 with RateLimit-Reset): calls fail fast until then. */
+  private rateLimitedUntil = 0;
+
   constructor(
     private readonly domain: string,
     private readonly tokens: M2MTokenProvider,
+    private readonly now: () => number = Date.now,
   ) {}
 
   async verify(apiKey: string, signal: AbortSignal): Promise<KindeVerifyAnswer> {
+    // Calling a rate-limited Kinde again only prolongs the limit; this container waits out the reset instead.
+    if (this.now() < this.rateLimitedUntil) {
+      throw new VerificationUnavailableError("kinde_rate_limited", `backing off until ${new Date(this.rateLimitedUntil).toISOString()} after a 429`);
+    }
     for (let attempt = 1; ; attempt++) {
       const token = await this.tokens.token(signal);
       const response = await this.post(token, apiKey, signal);
@@ -41,6 +51,7 @@ export class KindeVerifyClient {
           `Kinde refused Keygate's M2M token (HTTP ${response.status}) twice: check the M2M application's credentials and its read:api_keys scope`,
         );
       }
+      if (response.status === 429) this.rateLimitedUntil = this.now() + backoffMs(response.headers.get("ratelimit-reset"));
       return await interpret(response);
     }
   }
@@ -57,6 +68,12 @@ export class KindeVerifyClient {
       throw new VerificationUnavailableError(causeOfFetchFailure(error), "the verify request failed");
     }
   }
+}
+
+/** RateLimit-Reset is in seconds; absent or unreadable, back off for one second. */
+function backoffMs(reset: string | null): number {
+  const seconds = reset === null ? NaN : Number(reset);
+  return Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds * 1000, MAX_RATE_LIMIT_BACKOFF_MS) : 1_000;
 }
 
 async function interpret(response: Response): Promise<KindeVerifyAnswer> {

@@ -276,8 +276,22 @@ describe("when Kinde fails", () => {
     expect(kinde.calls).toEqual({ token: 2, verify: 2 });
   });
 
+  it("answers a 429 with an error, then spares Kinde until RateLimit-Reset has passed", async () => {
+    kinde.verifyMode = "rate-limited";
+    kinde.rateLimitResetSeconds = 30;
+    const c = container();
+    const error = await rejection(c.handler(requestEvent(`Bearer ${ALICE}`)));
+    expect(error.message).toBe("Authorizer error: key verification is unavailable");
+    expect(c.last().upstream_error).toMatch(/^kinde_rate_limited: Kinde answered 429 \(reset in 30s\)/);
+    kinde.verifyMode = "normal";
+    // Another key inside the window fails fast, without a call: asking again would only prolong the limit.
+    await rejection(c.handler(requestEvent(`Bearer ${BOB}`)));
+    expect(c.last()).toMatchObject({ decision: "error", reason: "upstream_unavailable" });
+    expect(c.last().upstream_error).toMatch(/^kinde_rate_limited: backing off until /);
+    expect(kinde.calls.verify).toBe(1);
+  });
+
   it.each([
-    ["rate-limited", /^kinde_rate_limited: Kinde answered 429 \(reset in 7s\)/],
     ["server-error", /^kinde_server_error: Kinde answered 503/],
     ["reset", /^kinde_unreachable/],
     ["malformed-json", /^kinde_bad_response: the verify response is not JSON/],

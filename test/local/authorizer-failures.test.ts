@@ -15,7 +15,8 @@ function expectDeployedResponse(reply: { status: number; headers: Headers; text:
   for (const [name, value] of Object.entries(definition.headers)) expect(reply.headers.get(name)).toBe(value);
 }
 
-const KINDE_FAILURES = ["server-error", "rate-limited", "malformed-json", "always-401", "reset", "hang"] as const;
+// "rate-limited" comes last: after a 429 the authorizer leaves Kinde alone until RateLimit-Reset has passed.
+const KINDE_FAILURES = ["server-error", "malformed-json", "always-401", "reset", "hang", "rate-limited"] as const;
 
 describe("with the real authorizer, when Kinde fails", () => {
   let h: Harness;
@@ -48,6 +49,13 @@ describe("with the real authorizer, when Kinde fails", () => {
         expect(h.local.cache.size).toBe(0);
       } finally {
         emulator!.verifyMode = "normal";
+      }
+      if (mode === "rate-limited") {
+        // Kinde is back, but its RateLimit-Reset has not passed: still 503, and Kinde is not asked.
+        const calls = h.local.kinde.mode === "emulator" ? h.local.kinde.emulator.calls.verify : 0;
+        expectDeployedResponse(await h.call("/whoami", { key: keyFor(mode) }), failure);
+        expect(h.local.kinde.mode === "emulator" ? h.local.kinde.emulator.calls.verify : -1).toBe(calls);
+        return;
       }
       // Kinde is back: the very next request verifies again and passes.
       expect((await h.call("/whoami", { key: keyFor(mode) })).status).toBe(200);
