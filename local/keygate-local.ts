@@ -109,7 +109,8 @@ export async function startKeygateLocal(options: KeygateLocalOptions = {}): Prom
     const region = settings.region ?? env.AWS_REGION?.trim() ?? "us-east-1";
     const tableName = env.CACHE_TABLE_NAME?.trim() || DEFAULT_TABLE;
     // The authorizer's own checks, with stand-in endpoints: a value it would refuse stops us here.
-    const checkUsage = settings.usagePlans ? { variable: usagePlansVariableForCheck(settings.usagePlans), apiGatewayEndpoint: "http://127.0.0.1" } : undefined;
+    const planContext = { allowOrgKeys: settings.allowOrgKeys, authorizerResultTtlSeconds: settings.authorizerResultTtlSeconds };
+    const checkUsage = settings.usagePlans ? { variable: usagePlansVariableForCheck(settings.usagePlans, planContext), apiGatewayEndpoint: "http://127.0.0.1" } : undefined;
     checkAuthorizerEnvironment(
       authorizerEnvironment(settings, tenant ?? { domain: "http://127.0.0.1", clientId: "check", clientSecret: "check" }, { endpoint: "http://127.0.0.1", tableName }, region, env, checkUsage),
       settingsFile,
@@ -148,7 +149,7 @@ export async function startKeygateLocal(options: KeygateLocalOptions = {}): Prom
       const writeMapping = async (item: Record<string, AttributeValue>) => {
         await tableClient.send(new PutItemCommand({ TableName: tableName, Item: item }));
       };
-      const started = await startLocalUsagePlans(settings.usagePlans, `${LOCAL_API_ID}:${LOCAL_STAGE}`, writeMapping);
+      const started = await startLocalUsagePlans(settings.usagePlans, planContext, `${LOCAL_API_ID}:${LOCAL_STAGE}`, writeMapping);
       usagePlans = started;
       cleanup.push(() => started.stop());
     }

@@ -5,6 +5,8 @@
  * The gateway meters whatever key value ends up in a plan.
  */
 import { type AttributeValue } from "@aws-sdk/client-dynamodb";
+import { usagePlansVariable as deployedUsagePlansVariable } from "../infra/lambda-environment";
+import { resolveUsagePlans, type UsagePlanContext } from "../infra/validate-usage-plans";
 import { userMappingItem } from "../lambda/usage/user-mapping";
 import { LocalApiGatewayControlPlane } from "./api-gateway-control-plane";
 import type { UsagePlansSettings } from "./stack-config";
@@ -30,31 +32,35 @@ function planIdFor(tier: string, index: number): string {
   return `plan${index}${tier.replace(/[^A-Za-z0-9]/g, "")}`.slice(0, 64);
 }
 
-/** The authorizer's USAGE_PLANS value for these settings and the tiers' plans and pool keys. */
-export function usagePlansVariable(settings: UsagePlansSettings, tiers: readonly LocalTier[]): string {
-  return JSON.stringify({
-    tiers: Object.fromEntries(tiers.map((tier) => [tier.name, { usagePlanId: tier.usagePlanId, poolKey: tier.poolKey }])),
-    defaultTier: settings.defaultTier,
-    tierScopes: settings.tierScopes,
-    autoProvision: settings.autoProvision,
-    ...(settings.maxProvisionedKeys !== undefined ? { maxProvisionedKeys: settings.maxProvisionedKeys } : {}),
-    ...(settings.provisionTimeoutMs !== undefined ? { provisionTimeoutMs: settings.provisionTimeoutMs } : {}),
-    ...(settings.retryAfterSeconds !== undefined ? { retryAfterSeconds: settings.retryAfterSeconds } : {}),
-    ...(settings.retiredKeyGraceSeconds !== undefined ? { retiredKeyGraceSeconds: settings.retiredKeyGraceSeconds } : {}),
+/**
+ * The authorizer's USAGE_PLANS value for these settings and the tiers' plans and pool keys, written by
+ * the Pulumi module's own encoder (with its defaults), so the local function reads what AWS's would.
+ */
+export function usagePlansVariable(settings: UsagePlansSettings, context: UsagePlanContext, tiers: readonly LocalTier[]): string {
+  const resolved = resolveUsagePlans(settings, context, (path, problem) => {
+    // The settings were checked by the same rules when they were read; this only fails on a bug.
+    throw new Error(`${path} ${problem}`);
   });
+  if (!resolved) throw new Error("usagePlansVariable: no usage plans");
+  return deployedUsagePlansVariable(resolved, Object.fromEntries(tiers.map((tier) => [tier.name, { usagePlanId: tier.usagePlanId, poolKey: tier.poolKey }])));
 }
 
 /** A USAGE_PLANS value with stand-in plans and keys, to have the authorizer check the settings before anything starts. */
-export function usagePlansVariableForCheck(settings: UsagePlansSettings): string {
+export function usagePlansVariableForCheck(settings: UsagePlansSettings, context: UsagePlanContext): string {
   const tiers = Object.keys(settings.tiers).map((name, i) => ({ name, usagePlanId: planIdFor(name, i), poolKey: `checkpoolkey${String(i).padStart(12, "0")}` }));
-  return usagePlansVariable(settings, tiers);
+  return usagePlansVariable(settings, context, tiers);
 }
 
 /**
  * Starts the plans of `settings` on the local API's one stage (`apiId:stage`), which every plan
  * covers, so a key is in one plan at most, as on a real stage.
  */
-export async function startLocalUsagePlans(settings: UsagePlansSettings, stage: string, writeMapping: (item: Record<string, AttributeValue>) => Promise<void>): Promise<LocalUsagePlans> {
+export async function startLocalUsagePlans(
+  settings: UsagePlansSettings,
+  context: UsagePlanContext,
+  stage: string,
+  writeMapping: (item: Record<string, AttributeValue>) => Promise<void>,
+): Promise<LocalUsagePlans> {
   const limiter = new UsagePlanLimiter(settings.tiers);
   const plans = new Map(Object.keys(settings.tiers).map((name, i) => [planIdFor(name, i), name] as const));
   const controlPlane = new LocalApiGatewayControlPlane(
@@ -69,7 +75,7 @@ export async function startLocalUsagePlans(settings: UsagePlansSettings, stage: 
       const key = controlPlane.addKey({ name: `keygate-${user}` }, tier.usagePlanId);
       await writeMapping(userMappingItem({ userId: user, apiKeyId: key.id, apiKeyValue: key.value, tier: tier.name, usagePlanId: tier.usagePlanId, fixed: true }));
     }
-    return { limiter, controlPlane, tiers, variable: usagePlansVariable(settings, tiers), stop: () => controlPlane.stop() };
+    return { limiter, controlPlane, tiers, variable: usagePlansVariable(settings, context, tiers), stop: () => controlPlane.stop() };
   } catch (error) {
     await controlPlane.stop();
     throw error;
