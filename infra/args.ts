@@ -1,5 +1,7 @@
 import type * as aws from "@pulumi/aws";
 import type * as pulumi from "@pulumi/pulumi";
+import { SETTING_DEFAULTS, type SETTINGS, type SettingName, type SettingValue } from "../lambda/settings/settings-table";
+import type { UsagePlansSettings } from "../lambda/usage/usage-plans-schema";
 
 /** The Kinde business whose user-level API keys are accepted, and the M2M application that verifies them. */
 export interface KindeSettings {
@@ -84,72 +86,7 @@ export interface AuditLogSettings {
   metrics?: boolean;
 }
 
-/** API Gateway's token bucket: a steady rate and the most requests let through at once. */
-export interface UsageThrottle {
-  /** Requests per second, 0 or more; fractions are allowed (0.5 = one request every two seconds). */
-  rateLimit: number;
-  /** Bucket size: whole requests, 0 or more. */
-  burstLimit: number;
-}
-
-export type UsageQuotaPeriod = "DAY" | "WEEK" | "MONTH";
-
-/** Requests per period, counted per API Gateway key across every stage of the plan. */
-export interface UsageQuota {
-  /** Whole requests per period, at least 1. */
-  limit: number;
-  period: UsageQuotaPeriod;
-  /** Requests taken off the limit in the first period only (0..limit). Default 0. */
-  offset?: number;
-}
-
-/** One tier: one usage plan, whose throttle and quota apply to each user's key separately. */
-export interface UsageTier {
-  /** Per key. Without it, a key is throttled only by the account's and stages' own limits. */
-  throttle?: UsageThrottle;
-  /** Per key. Without it, requests are counted but not capped. */
-  quota?: UsageQuota;
-  /**
-   * Throttles for single methods, keyed as API Gateway keys them: `/<resource path>/<METHOD>`, e.g.
-   * `"/orders/{id}/GET"`; `*` as the path or the method matches every one. Applied on every stage
-   * the plan covers.
-   */
-  methodThrottles?: Record<string, UsageThrottle>;
-}
-
-/**
- * Per-user usage plans: each user gets an API Gateway key of their own in the plan of their tier, so
- * the throttle and quota are theirs, not shared. See "Per-user usage plans" in README.md.
- */
-export interface UsagePlansSettings {
-  /** One usage plan per tier, by tier name (1 to 64 letters, digits, `-` or `_`). */
-  tiers: Record<string, UsageTier>;
-  /** The tier of a user no scope or fixed assignment places elsewhere. Required with several tiers. */
-  defaultTier?: string;
-  /** A Kinde key scope that places its user in a tier, e.g. `{"plan:pro": "pro"}`; tried in order. */
-  tierScopes?: Record<string, string>;
-  /**
-   * Fixed assignments, user id (`kp_...`, or `org:<org_code>` with `allowOrgKeys`) to tier: Pulumi
-   * creates each user's key, adds it to the tier's plan and records it in the cache table.
-   */
-  users?: Record<string, string>;
-  /** Give every other user a key of their own at their first request. Default false: they share their tier's pool key. */
-  autoProvision?: boolean;
-  /**
-   * Most keys the authorizer creates at run time (0..10000). Default 9000. With the pool keys and
-   * the fixed users it must stay within API Gateway's 10,000 keys per account and Region.
-   */
-  maxProvisionedKeys?: number;
-  /** Most a request waits for its user's key to be looked up or created, milliseconds (10..10000). Default 1000. */
-  provisionTimeoutMs?: number;
-  /** After a failed attempt, a user is served the pool key this long before the next one, seconds (1..3600). Default 30. */
-  retryAfterSeconds?: number;
-  /**
-   * How long a tier change's old key stays in its old plan before it is deleted, seconds
-   * (0..86400; at least `authorizerResultTtlSeconds`). Default 3600.
-   */
-  retiredKeyGraceSeconds?: number;
-}
+export type { UsagePlansSettings, UsageQuota, UsageQuotaPeriod, UsageThrottle, UsageTier } from "../lambda/usage/usage-plans-schema";
 
 export interface UserKeyAuthorizerArgs {
   kinde: KindeSettings;
@@ -172,6 +109,8 @@ export interface UserKeyAuthorizerArgs {
   negativeCacheTtlSeconds?: number;
   /** Lifetime of a verdict in one container's memory, seconds (0..86400; capped at `cacheTtlSeconds`). Default 30. */
   memoryCacheTtlSeconds?: number;
+  /** Most verdicts one container keeps in memory (1..1000000). Default 10000. */
+  memoryCacheMaxEntries?: number;
   /**
    * While Kinde is unreachable, keep allowing a key whose positive verdict expired less than this
    * many seconds ago (0..86400). Default 0: never allow without a fresh verdict.
@@ -213,22 +152,27 @@ export interface UserKeyAuthorizerArgs {
   tags?: Record<string, string>;
 }
 
-export const DEFAULTS = {
-  cacheTtlSeconds: 300,
-  negativeCacheTtlSeconds: 30,
-  memoryCacheTtlSeconds: 30,
-  staleIfErrorSeconds: 0,
-  verifyTimeoutMs: 2_500,
-  dynamoDbTimeoutMs: 250,
-  allowOrgKeys: false,
-  authorizerType: "REQUEST",
-  authorizerResultTtlSeconds: 300,
-  memorySizeMb: 256,
-  auditLogRetentionInDays: 365,
-  auditLogMetrics: true,
-  pointInTimeRecovery: false,
-  deletionProtection: false,
-} as const;
+/** The defaults of the component's settings, from the settings table (lambda/settings/settings-table.ts). */
+export const DEFAULTS = SETTING_DEFAULTS;
+
+/**
+ * Compile-time check that every argument the settings table names exists here with the table's
+ * type: a setting added to the table without its documented argument (or with another type) fails
+ * the build. Values that Pulumi resolves later (`Input<string>`) count as their resolved type.
+ */
+type ArgAt<A, P extends string> = P extends `${infer Head}.${infer Rest}` ? (Head extends keyof A ? ArgAt<NonNullable<A[Head]>, Rest> : never) : P extends keyof A ? A[P] : never;
+type Resolved<T> = T extends pulumi.Input<infer U> ? U : T;
+type ArgMismatches = {
+  [N in SettingName]: (typeof SETTINGS)[N] extends { arg: infer P extends string }
+    ? [Resolved<Exclude<ArgAt<UserKeyAuthorizerArgs, P>, undefined>>] extends [SettingValue<N>]
+      ? [SettingValue<N>] extends [Resolved<Exclude<ArgAt<UserKeyAuthorizerArgs, P>, undefined>>]
+        ? never
+        : N
+      : N
+    : never;
+}[SettingName];
+const argsMatchTheSettingsTable: [ArgMismatches] extends [never] ? true : ArgMismatches = true;
+void argsMatchTheSettingsTable;
 
 /** The Lambda runtime and architecture: a current Node LTS on Graviton. */
 export const LAMBDA_RUNTIME = "nodejs22.x";

@@ -1,9 +1,10 @@
 import type * as aws from "@pulumi/aws";
 import type * as pulumi from "@pulumi/pulumi";
-import { ConfigError, loadConfig } from "../lambda/config";
-import { parseRouteScopes } from "../lambda/policy/route-rules";
-import { DEFAULTS, functionTimeoutSeconds, type AttachedApi, type ProtectedApi, type UserKeyAuthorizerArgs } from "./args";
-import { authorizerEnvironment, SETTING_FOR_VARIABLE, usagePlansVariable } from "./lambda-environment";
+import { authorizerEnvironment, loadConfig, settingOfVariable } from "../lambda/config";
+import { SettingError } from "../lambda/errors";
+import { SETTINGS, type SettingName, type SettingSpec, type SettingValue } from "../lambda/settings/settings-table";
+import { functionTimeoutSeconds, type AttachedApi, type ProtectedApi, type UserKeyAuthorizerArgs } from "./args";
+import { usagePlansVariable } from "./lambda-environment";
 import { resolveUsagePlans, type ResolvedUsagePlans } from "./validate-usage-plans";
 
 /**
@@ -16,41 +17,11 @@ import { resolveUsagePlans, type ResolvedUsagePlans } from "./validate-usage-pla
 export type SettingNamer = (path: string) => string;
 export const componentSettingName: SettingNamer = (path) => `args.${path}`;
 
-interface Range {
-  min: number;
-  max: number;
-}
-
-/**
- * Numeric ranges. Those the authorizer also reads must match lambda/config.ts exactly (a test
- * checks them against it), so that a value accepted here never fails the function at start-up.
- */
-export const SETTING_RANGES = {
-  cacheTtlSeconds: { min: 1, max: 86_400 },
-  negativeCacheTtlSeconds: { min: 1, max: 86_400 },
-  memoryCacheTtlSeconds: { min: 0, max: 86_400 },
-  staleIfErrorSeconds: { min: 0, max: 86_400 },
-  verifyTimeoutMs: { min: 100, max: 30_000 },
-  dynamoDbTimeoutMs: { min: 10, max: 2_000 },
-  // API Gateway's limit for the authorizer result cache.
-  authorizerResultTtlSeconds: { min: 0, max: 3_600 },
-  // Lambda's limits.
-  memorySizeMb: { min: 128, max: 10_240 },
-} as const satisfies Record<string, Range>;
-
-/** CloudWatch Logs accepts only these retention periods; 0 means never expire. */
-export const LOG_RETENTION_DAYS = [0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
-
-// API Gateway: "alphanumeric characters, hyphens, and underscores", at most 128.
-const STAGE_NAME = /^[A-Za-z0-9_-]{1,128}$/;
-// REST API ids are ten lower-case letters and digits.
-const REST_API_ID = /^[a-z0-9]{10}$/;
-const API_KEY_NAME = /^[A-Za-z0-9_-]{1,64}$/;
-// The authorizer splits REQUIRED_SCOPES on spaces and commas, so a scope cannot contain either.
-const SCOPE = /^[\x21-\x2b\x2d-\x7e]{1,128}$/;
 // Lambda allows 4 KB for all environment variables together; leave room for the others.
 const MAX_ROUTE_SCOPES_BYTES = 3_000;
 const MAX_ENVIRONMENT_BYTES = 4_096;
+const API_KEY_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+const REST_API_ID = /^[a-z0-9]{10}$/;
 
 export interface ResolvedApi {
   /** Stable key for child resource names. */
@@ -62,37 +33,29 @@ export interface ResolvedApi {
   deployStages?: (api: AttachedApi) => aws.apigateway.Stage[];
 }
 
+/** The settings table's component arguments (lambda/settings/settings-table.ts). */
+type ArgSettingName = { [N in SettingName]: (typeof SETTINGS)[N] extends { arg: string } ? N : never }[SettingName];
+type WithDefault = { [N in ArgSettingName]: (typeof SETTINGS)[N] extends { default: unknown } | { required: true } ? N : never }[ArgSettingName];
+/** Arguments Pulumi may hand over as Outputs: checked once they resolve, and passed on as Inputs. */
+type InputSettingName = "clientId" | "clientSecret" | "auditLogKmsKeyArn";
+/** Arguments the component resolves further than their kind does. */
+type DeepSettingName = "usagePlans";
+type TableSettings = { [N in Exclude<WithDefault, InputSettingName | DeepSettingName>]: SettingValue<N> } & {
+  [N in Exclude<ArgSettingName, WithDefault | InputSettingName | DeepSettingName>]?: SettingValue<N>;
+};
+
 /** The component's arguments, checked and with every default applied. */
-export interface ResolvedSettings {
-  kindeDomain: string;
+export interface ResolvedSettings extends TableSettings {
   clientId: pulumi.Input<string>;
   clientSecret: pulumi.Input<string>;
-  apis: ResolvedApi[];
-  openApi: boolean;
-  cacheTtlSeconds: number;
-  negativeCacheTtlSeconds: number;
-  memoryCacheTtlSeconds: number;
-  staleIfErrorSeconds: number;
-  verifyTimeoutMs: number;
-  dynamoDbTimeoutMs: number;
-  requiredScopes: string[];
-  allowOrgKeys: boolean;
-  /** `ROUTE_SCOPES` as the authorizer reads it; undefined when there are no rules. */
-  routeScopesJson?: string;
-  authorizerType: "REQUEST" | "TOKEN";
-  authorizerResultTtlSeconds: number;
-  memorySizeMb: number;
-  timeoutSeconds: number;
-  pointInTimeRecovery: boolean;
-  deletionProtection: boolean;
-  auditLogRetentionInDays: number;
   auditLogKmsKeyArn?: pulumi.Input<string>;
-  auditLogMetrics: boolean;
+  apis: ResolvedApi[];
+  timeoutSeconds: number;
   /** Undefined when `usagePlans` is unset. */
   usagePlans?: ResolvedUsagePlans;
-  /** Undefined rather than {} when there are none, so an untagged deployment shows no tag changes. */
-  tags: Record<string, string> | undefined;
 }
+
+const INPUT_SETTINGS: ReadonlySet<SettingName> = new Set<InputSettingName>(["clientId", "clientSecret", "auditLogKmsKeyArn"]);
 
 /** Reports a bad setting by its path below the component's arguments (`cacheTtlSeconds`, `apis[0].stageNames`). */
 export type Fail = (path: string, problem: string) => never;
@@ -127,94 +90,50 @@ export function checkSettings(args: UserKeyAuthorizerArgs, fail: Fail, program: 
   if (typeof args !== "object" || args === null) fail("kinde", "is required");
   if (typeof args.kinde !== "object" || args.kinde === null) fail("kinde", "is required: { domain, clientId, clientSecret }");
 
-  const number = (path: keyof typeof SETTING_RANGES, value: unknown, fallback: number): number => {
-    if (value === undefined) return fallback;
-    const { min, max } = SETTING_RANGES[path];
-    if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-      fail(path, `must be a whole number from ${min} to ${max} (got ${JSON.stringify(value)})`);
-    }
-    return value as number;
-  };
-  const flag = (path: string, value: unknown, fallback: boolean): boolean => {
-    if (value === undefined) return fallback;
-    if (typeof value !== "boolean") fail(path, `must be true or false (got ${JSON.stringify(value)})`);
-    return value as boolean;
-  };
-
-  const verifyTimeoutMs = number("verifyTimeoutMs", args.verifyTimeoutMs, DEFAULTS.verifyTimeoutMs);
-  const dynamoDbTimeoutMs = number("dynamoDbTimeoutMs", args.dynamoDbTimeoutMs, DEFAULTS.dynamoDbTimeoutMs);
+  const table = tableSettings(args, fail, program);
   const apis = resolveApis(args.apis, fail, program);
-  const openApi = flag("openApi", args.openApi, false);
-  if (apis.length === 0 && !openApi) {
+  if (apis.length === 0 && !table.openApi) {
     fail("apis", "is empty and openApi is off: name at least one REST API to protect (or set openApi for APIs defined with OpenAPI)");
   }
-
-  const allowOrgKeys = flag("allowOrgKeys", args.allowOrgKeys, DEFAULTS.allowOrgKeys);
-  const authorizerResultTtlSeconds = number("authorizerResultTtlSeconds", args.authorizerResultTtlSeconds, DEFAULTS.authorizerResultTtlSeconds);
-  const usagePlans = resolveUsagePlans(args.usagePlans, { allowOrgKeys, authorizerResultTtlSeconds }, fail);
+  if (Buffer.byteLength(JSON.stringify(table.routeScopes)) > MAX_ROUTE_SCOPES_BYTES) {
+    fail("routeScopes", `is ${Buffer.byteLength(JSON.stringify(table.routeScopes))} bytes as JSON; at most ${MAX_ROUTE_SCOPES_BYTES} fit in the function's 4 KB of environment variables`);
+  }
+  const usagePlans = resolveUsagePlans(args.usagePlans, table, fail);
   if (usagePlans) checkApisForUsagePlans(apis, fail);
 
   const settings: ResolvedSettings = {
-    kindeDomain: kindeDomain(args.kinde.domain, fail),
-    clientId: nonEmpty(args.kinde.clientId, "kinde.clientId", fail, program),
-    clientSecret: nonEmpty(args.kinde.clientSecret, "kinde.clientSecret", fail, program),
+    ...table,
     apis,
-    openApi,
-    cacheTtlSeconds: number("cacheTtlSeconds", args.cacheTtlSeconds, DEFAULTS.cacheTtlSeconds),
-    negativeCacheTtlSeconds: number("negativeCacheTtlSeconds", args.negativeCacheTtlSeconds, DEFAULTS.negativeCacheTtlSeconds),
-    memoryCacheTtlSeconds: number("memoryCacheTtlSeconds", args.memoryCacheTtlSeconds, DEFAULTS.memoryCacheTtlSeconds),
-    staleIfErrorSeconds: number("staleIfErrorSeconds", args.staleIfErrorSeconds, DEFAULTS.staleIfErrorSeconds),
-    verifyTimeoutMs,
-    dynamoDbTimeoutMs,
-    requiredScopes: requiredScopes(args.requiredScopes, fail),
-    allowOrgKeys,
-    routeScopesJson: routeScopesJson(args.routeScopes, fail),
-    authorizerType: authorizerType(args.authorizerType, fail),
-    authorizerResultTtlSeconds,
-    memorySizeMb: number("memorySizeMb", args.memorySizeMb, DEFAULTS.memorySizeMb),
-    timeoutSeconds: functionTimeoutSeconds({ verifyTimeoutMs, dynamoDbTimeoutMs, usagePlans }),
-    pointInTimeRecovery: flag("cacheTable.pointInTimeRecovery", args.cacheTable?.pointInTimeRecovery, DEFAULTS.pointInTimeRecovery),
-    deletionProtection: flag("cacheTable.deletionProtection", args.cacheTable?.deletionProtection, DEFAULTS.deletionProtection),
-    auditLogRetentionInDays: retentionDays(args.auditLog?.retentionInDays, fail),
-    auditLogKmsKeyArn: args.auditLog?.kmsKeyArn,
-    auditLogMetrics: flag("auditLog.metrics", args.auditLog?.metrics, DEFAULTS.auditLogMetrics),
+    timeoutSeconds: functionTimeoutSeconds({ verifyTimeoutMs: table.verifyTimeoutMs, dynamoDbTimeoutMs: table.dynamoDbTimeoutMs, usagePlans }),
     ...(usagePlans ? { usagePlans } : {}),
-    tags: tags(args.tags, fail),
   };
   checkWithAuthorizerConfig(settings, fail);
   return settings;
 }
 
-function kindeDomain(value: unknown, fail: Fail): string {
-  if (typeof value !== "string" || value.trim() === "") return fail("kinde.domain", "is required, e.g. https://acme.kinde.com");
-  // `acme.kinde.com` is how Kinde's dashboard shows the domain: read it as https://acme.kinde.com.
-  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(value.trim()) ? value.trim() : `https://${value.trim()}`;
-  let url: URL;
-  try {
-    url = new URL(withScheme);
-  } catch {
-    return fail("kinde.domain", `must be a URL such as https://acme.kinde.com (got ${JSON.stringify(value)})`);
+/** Every argument the settings table names, checked by its kind, with its default when unset. */
+function tableSettings(args: UserKeyAuthorizerArgs, fail: Fail, program: ProgramValues): Omit<ResolvedSettings, "apis" | "timeoutSeconds" | "usagePlans"> {
+  const values: Record<string, unknown> = {};
+  for (const [name, setting] of Object.entries(SETTINGS) as [SettingName, SettingSpec][]) {
+    if (setting.arg === undefined || name === "usagePlans") continue;
+    const path = setting.arg;
+    const raw = valueAt(args, path);
+    if (raw === undefined || raw === null) {
+      if (setting.required) fail(path, "is required");
+      if (setting.default !== undefined) values[name] = setting.default;
+      continue;
+    }
+    const check = (value: unknown) => setting.kind.check(value, (problem) => fail(path, problem));
+    // A value known only once the program runs (another stack's output, a config secret) is
+    // checked when it resolves, which `pulumi preview` still does for config and stack references.
+    values[name] = INPUT_SETTINGS.has(name) && typeof raw !== "string" ? program.whenResolved(raw as pulumi.Input<string>, (resolved) => check(resolved) as string) : check(raw);
   }
-  // Unlike local use, a deployed authorizer has no loopback Kinde: https only.
-  if (url.protocol !== "https:") return fail("kinde.domain", `must use https:// (got ${JSON.stringify(value)})`);
-  if (url.pathname !== "/" || url.search !== "" || url.hash !== "" || url.username !== "" || url.password !== "") {
-    return fail("kinde.domain", `must be a bare origin such as https://acme.kinde.com, with no path, query or credentials (got ${JSON.stringify(value)})`);
-  }
-  return url.origin;
+  return values as unknown as Omit<ResolvedSettings, "apis" | "timeoutSeconds" | "usagePlans">;
 }
 
-/**
- * A value that may only be known once the program runs (another stack's output, a config secret)
- * is checked when it resolves, which `pulumi preview` still does for config and stack references.
- * The check never echoes the value: it may be the secret.
- */
-function nonEmpty(value: pulumi.Input<string> | undefined, path: string, fail: Fail, program: ProgramValues): pulumi.Input<string> {
-  if (value === undefined || value === null) return fail(path, "is required");
-  const check = (resolved: unknown): string => {
-    if (typeof resolved !== "string" || resolved.trim() === "") return fail(path, "must not be empty");
-    return resolved;
-  };
-  return typeof value === "string" ? check(value) : program.whenResolved(value, check);
+/** The argument at a dotted path, e.g. `auditLog.retentionInDays`. */
+function valueAt(args: UserKeyAuthorizerArgs, path: string): unknown {
+  return path.split(".").reduce<unknown>((value, key) => (typeof value === "object" && value !== null ? (value as Record<string, unknown>)[key] : undefined), args);
 }
 
 function resolveApis(apis: ProtectedApi[] | undefined, fail: Fail, program: ProgramValues): ResolvedApi[] {
@@ -284,63 +203,7 @@ function isPromiseLike(value: unknown): boolean {
 
 function stageNames(value: unknown, path: string, fail: Fail): string[] {
   if (value === undefined) return [];
-  if (!Array.isArray(value)) return fail(path, `must be a list of stage names (got ${JSON.stringify(value)})`);
-  for (const stage of value) {
-    if (typeof stage !== "string" || !STAGE_NAME.test(stage)) {
-      return fail(path, `contains ${JSON.stringify(stage)}, which is not a valid stage name: 1 to 128 letters, digits, "-" or "_"`);
-    }
-  }
-  if (new Set(value).size !== value.length) return fail(path, "names a stage twice");
-  return [...(value as string[])];
-}
-
-function requiredScopes(value: unknown, fail: Fail): string[] {
-  if (value === undefined) return [];
-  if (!Array.isArray(value)) return fail("requiredScopes", `must be a list of scope names (got ${JSON.stringify(value)})`);
-  for (const scope of value) {
-    if (typeof scope !== "string" || !SCOPE.test(scope)) {
-      return fail("requiredScopes", `contains ${JSON.stringify(scope)}, which is not a scope name: 1 to 128 printable characters without spaces or commas`);
-    }
-  }
-  return [...new Set(value as string[])];
-}
-
-function routeScopesJson(value: unknown, fail: Fail): string | undefined {
-  if (value === undefined) return undefined;
-  try {
-    // The authorizer's own parser, so preview rejects exactly what the function would.
-    if (parseRouteScopes(value).length === 0) return undefined;
-  } catch (error) {
-    return fail("routeScopes", `is invalid: ${(error as Error).message}`);
-  }
-  const json = JSON.stringify(value);
-  if (Buffer.byteLength(json) > MAX_ROUTE_SCOPES_BYTES) {
-    return fail("routeScopes", `is ${Buffer.byteLength(json)} bytes as JSON; at most ${MAX_ROUTE_SCOPES_BYTES} fit in the function's 4 KB of environment variables`);
-  }
-  return json;
-}
-
-function authorizerType(value: unknown, fail: Fail): "REQUEST" | "TOKEN" {
-  if (value === undefined) return DEFAULTS.authorizerType;
-  if (value !== "REQUEST" && value !== "TOKEN") return fail("authorizerType", `must be "REQUEST" or "TOKEN" (got ${JSON.stringify(value)})`);
-  return value;
-}
-
-function retentionDays(value: unknown, fail: Fail): number {
-  if (value === undefined) return DEFAULTS.auditLogRetentionInDays;
-  if (typeof value !== "number" || !(LOG_RETENTION_DAYS as readonly number[]).includes(value)) {
-    return fail("auditLog.retentionInDays", `must be one of CloudWatch's retention periods ${LOG_RETENTION_DAYS.join(", ")} (0 = never expire; got ${JSON.stringify(value)})`);
-  }
-  return value;
-}
-
-function tags(value: unknown, fail: Fail): Record<string, string> | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return fail("tags", "must be an object of string values");
-  for (const [key, tag] of Object.entries(value)) {
-    if (key === "" || typeof tag !== "string") return fail("tags", `has ${JSON.stringify(key)}: tag keys must be non-empty and values strings`);
-  }
-  return Object.keys(value).length > 0 ? { ...(value as Record<string, string>) } : undefined;
+  return SETTINGS.stageNames.kind.check(value, (problem) => fail(path, problem));
 }
 
 /**
@@ -358,9 +221,10 @@ function checkWithAuthorizerConfig(settings: ResolvedSettings, fail: Fail): void
   try {
     loadConfig(environment);
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    const problem = error.message.slice(error.variable.length + 2);
-    fail(SETTING_FOR_VARIABLE[error.variable] ?? error.variable, `is rejected by the authorizer: ${problem}`);
+    if (!(error instanceof SettingError)) throw error;
+    const setting = settingOfVariable(error.setting);
+    const path = setting ? (SETTINGS[setting] as SettingSpec).arg : undefined;
+    fail(path ?? error.setting, `is rejected by the authorizer: ${error.problem}`);
   }
 }
 

@@ -11,10 +11,17 @@ export interface ConfigSource {
   get(key: string): string | undefined;
   /** The value as a Pulumi secret, or undefined when unset. */
   getSecret(key: string): pulumi.Output<string> | undefined;
+  /** Every `keygate:` key the stack sets, so that a misspelt one is refused rather than ignored. */
+  names(): string[];
 }
 
 export function pulumiConfigSource(config: pulumi.Config = new pulumi.Config(CONFIG_NAMESPACE)): ConfigSource {
-  return { get: (key) => config.get(key), getSecret: (key) => config.getSecret(key) };
+  const prefix = `${CONFIG_NAMESPACE}:`;
+  return {
+    get: (key) => config.get(key),
+    getSecret: (key) => config.getSecret(key),
+    names: () => Object.keys(pulumi.runtime.allConfig()).filter((name) => name.startsWith(prefix)).map((name) => name.slice(prefix.length)),
+  };
 }
 
 /** The stack's settings: the component's arguments (without `apis`), and what to protect. */
@@ -35,7 +42,7 @@ export function readStackConfig(source: ConfigSource): StackSettings {
   const fail = (setting: string, problem: string): never => {
     throw new InvalidSettingError(setting, problem);
   };
-  const { kinde, component, apis, demoApi, demoStageName } = readStackSettings((key) => source.get(key), { fail, kinde: "required" });
+  const { kinde, component, apis, demoApi, demoStageName } = readStackSettings((key) => source.get(key), { fail, kinde: "required", names: source.names() });
   // Set: readStackSettings refuses a stack without it.
   const clientSecret = source.getSecret("kindeClientSecret")!;
   return { component: { ...component, kinde: { domain: kinde.domain, clientId: kinde.clientId, clientSecret } }, apis, demoApi, demoStageName };

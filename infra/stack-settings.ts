@@ -4,52 +4,19 @@
  * so both accept the same values and refuse the same ones with the same message.
  */
 import type { ProtectedRestApiId, UserKeyAuthorizerArgs } from "./args";
+import { SETTINGS, STACK_KEYS, type SettingName, type SettingSpec } from "../lambda/settings/settings-table";
 import { checkSettings, PLAIN_VALUES, type ResolvedSettings, type SettingNamer } from "./resolve-settings";
 
 export const CONFIG_NAMESPACE = "keygate";
 
-/** Every stack setting, `keygate:<key>`. The README's configuration table lists the same. */
-export const STACK_CONFIG_KEYS = [
-  "kindeDomain",
-  "kindeClientId",
-  "kindeClientSecret",
-  "restApiIds",
-  "stageNames",
-  "demoApi",
-  "demoStageName",
-  "openApi",
-  "cacheTtlSeconds",
-  "negativeCacheTtlSeconds",
-  "memoryCacheTtlSeconds",
-  "staleIfErrorSeconds",
-  "verifyTimeoutMs",
-  "dynamoDbTimeoutMs",
-  "requiredScopes",
-  "allowOrgKeys",
-  "routeScopes",
-  "authorizerType",
-  "authorizerResultTtlSeconds",
-  "memorySizeMb",
-  "auditLogRetentionDays",
-  "auditLogKmsKeyArn",
-  "auditLogMetrics",
-  "cacheTablePointInTimeRecovery",
-  "cacheTableDeletionProtection",
-  "tags",
-  "usagePlans",
-] as const;
-export type StackConfigKey = (typeof STACK_CONFIG_KEYS)[number];
+/** Every stack setting, `keygate:<key>`, from the settings table. */
+export const STACK_CONFIG_KEYS: readonly string[] = STACK_KEYS;
+export type StackConfigKey = string;
 
-const COMPONENT_PATH_TO_KEY: Record<string, StackConfigKey> = {
-  "kinde.domain": "kindeDomain",
-  "kinde.clientId": "kindeClientId",
-  "kinde.clientSecret": "kindeClientSecret",
+/** The stack key of each component argument the table names (`auditLog.retentionInDays` → `auditLogRetentionDays`). */
+const COMPONENT_PATH_TO_KEY: Readonly<Record<string, string>> = {
+  ...Object.fromEntries(Object.values(SETTINGS).flatMap((setting: SettingSpec) => (setting.arg && setting.stackKey ? [[setting.arg, setting.stackKey]] : []))),
   apis: "restApiIds",
-  "auditLog.retentionInDays": "auditLogRetentionDays",
-  "auditLog.kmsKeyArn": "auditLogKmsKeyArn",
-  "auditLog.metrics": "auditLogMetrics",
-  "cacheTable.pointInTimeRecovery": "cacheTablePointInTimeRecovery",
-  "cacheTable.deletionProtection": "cacheTableDeletionProtection",
 };
 
 /** Names a component argument the way the stack's user set it: `keygate:<key>`. */
@@ -99,91 +66,51 @@ const KINDE_STAND_IN: KindeText = { domain: "https://kinde-settings.invalid", cl
  * (text, with structured values as JSON), or undefined when unset. A bad setting is reported through
  * `fail` with its `keygate:` name, before anything is registered or started.
  */
-export function readStackSettings(get: (key: StackConfigKey) => string | undefined, options: { fail: SettingFail; kinde: "required" }): StackValues<KindeText>;
-export function readStackSettings(get: (key: StackConfigKey) => string | undefined, options: { fail: SettingFail; kinde: "optional" }): StackValues<Partial<KindeText>>;
-export function readStackSettings(get: (key: StackConfigKey) => string | undefined, options: { fail: SettingFail; kinde: KindeRequirement }): StackValues<Partial<KindeText>> {
+export function readStackSettings(get: (key: StackConfigKey) => string | undefined, options: { fail: SettingFail; kinde: "required"; names?: readonly string[] }): StackValues<KindeText>;
+export function readStackSettings(get: (key: StackConfigKey) => string | undefined, options: { fail: SettingFail; kinde: "optional"; names?: readonly string[] }): StackValues<Partial<KindeText>>;
+export function readStackSettings(get: (key: StackConfigKey) => string | undefined, options: { fail: SettingFail; kinde: KindeRequirement; names?: readonly string[] }): StackValues<Partial<KindeText>> {
   const key = (name: StackConfigKey) => `${CONFIG_NAMESPACE}:${name}`;
   const fail: (name: StackConfigKey, problem: string) => never = (name, problem) => options.fail(key(name), problem);
+  if (options.names) checkStackKeys(options.names, options.fail);
   const text = (name: StackConfigKey): string | undefined => {
     const value = get(name);
     return value === undefined || value.trim() === "" ? undefined : value.trim();
   };
-  const whole = (name: StackConfigKey): number | undefined => {
-    const value = text(name);
-    if (value === undefined) return undefined;
-    if (!/^\d+$/.test(value)) fail(name, `must be a whole number (got ${JSON.stringify(value)})`);
-    return Number(value);
-  };
-  const flag = (name: StackConfigKey): boolean | undefined => {
-    const value = text(name);
-    if (value === undefined) return undefined;
-    if (value !== "true" && value !== "false") fail(name, `must be true or false (got ${JSON.stringify(value)})`);
-    return value === "true";
-  };
-  // Lists may be set as JSON (`pulumi config set --path 'restApiIds[0]' ...` stores that) or as
-  // words separated by commas or spaces, as people tend to type them.
-  const list = (name: StackConfigKey): string[] => {
-    const value = text(name);
-    if (value === undefined) return [];
-    // A JSON object where a list belongs (a YAML mapping in the stack file) is a mistake, not a word.
-    if (value.startsWith("[") || value.startsWith("{")) {
-      const parsed = parseJson(value, () => fail(name, `is not valid JSON (got ${JSON.stringify(value)})`));
-      if (!Array.isArray(parsed) || !parsed.every((item) => typeof item === "string")) fail(name, "must be a JSON list of strings");
-      return parsed as string[];
-    }
-    return value.split(/[\s,]+/).filter(Boolean);
-  };
-  const object = (name: StackConfigKey): Record<string, unknown> | undefined => {
-    const value = text(name);
-    if (value === undefined) return undefined;
-    const parsed = parseJson(value, () => fail(name, `is not valid JSON (got ${JSON.stringify(value)})`));
-    if (!isRecord(parsed)) fail(name, "must be a JSON object");
-    return parsed as Record<string, unknown>;
-  };
+
+  // Each setting's text read by its kind; the component's rules check the values below.
+  const component: Record<string, unknown> = {};
+  const stackOnly: Record<string, unknown> = {};
+  for (const [name, setting] of Object.entries(SETTINGS) as [SettingName, SettingSpec][]) {
+    if (setting.stackKey === undefined || setting.secret) continue;
+    const stackKey = setting.stackKey;
+    const raw = text(stackKey);
+    if (raw === undefined) continue;
+    const value = setting.kind.fromText(raw, (problem) => fail(stackKey, problem));
+    if (setting.arg) setAt(component, setting.arg, name === "usagePlans" ? typedUsagePlans(value as Record<string, unknown>) : value);
+    else stackOnly[name] = setting.kind.check(value, (problem) => fail(stackKey, problem));
+  }
+  const { kinde: kindeText, ...componentArgs } = component as { kinde?: Partial<KindeText> } & Omit<UserKeyAuthorizerArgs, "apis" | "kinde">;
 
   const required = options.kinde === "required";
-  const clientId = text("kindeClientId");
+  const clientId = kindeText?.clientId;
   if (required && clientId === undefined) fail("kindeClientId", "is required: pulumi config set kindeClientId <client id of the Kinde M2M application>");
   // Read as plain text only to refuse an empty value; what the Pulumi program passes on is the secret.
   const rawSecret = get("kindeClientSecret");
   if (required && rawSecret === undefined) fail("kindeClientSecret", "is required: pulumi config set --secret kindeClientSecret <client secret>");
   if (required && rawSecret?.trim() === "") fail("kindeClientSecret", "must not be empty");
   const clientSecret = rawSecret?.trim() === "" ? undefined : rawSecret;
-  const domain = text("kindeDomain");
+  const domain = kindeText?.domain;
   if (required && domain === undefined) fail("kindeDomain", "is required, e.g. pulumi config set kindeDomain https://acme.kinde.com");
 
-  // Upper-cased as API Gateway spells it; anything but REQUEST or TOKEN is refused below.
-  const authorizerType = text("authorizerType")?.toUpperCase();
-  const component: Omit<UserKeyAuthorizerArgs, "apis" | "kinde"> = {
-    openApi: flag("openApi"),
-    cacheTtlSeconds: whole("cacheTtlSeconds"),
-    negativeCacheTtlSeconds: whole("negativeCacheTtlSeconds"),
-    memoryCacheTtlSeconds: whole("memoryCacheTtlSeconds"),
-    staleIfErrorSeconds: whole("staleIfErrorSeconds"),
-    verifyTimeoutMs: whole("verifyTimeoutMs"),
-    dynamoDbTimeoutMs: whole("dynamoDbTimeoutMs"),
-    requiredScopes: text("requiredScopes") === undefined ? undefined : list("requiredScopes"),
-    allowOrgKeys: flag("allowOrgKeys"),
-    routeScopes: object("routeScopes") as UserKeyAuthorizerArgs["routeScopes"],
-    authorizerType: authorizerType as UserKeyAuthorizerArgs["authorizerType"],
-    authorizerResultTtlSeconds: whole("authorizerResultTtlSeconds"),
-    memorySizeMb: whole("memorySizeMb"),
-    auditLog: { retentionInDays: whole("auditLogRetentionDays"), kmsKeyArn: text("auditLogKmsKeyArn"), metrics: flag("auditLogMetrics") },
-    cacheTable: { pointInTimeRecovery: flag("cacheTablePointInTimeRecovery"), deletionProtection: flag("cacheTableDeletionProtection") },
-    tags: object("tags") as Record<string, string> | undefined,
-    // Checked by the component's rules below, named as stack settings (keygate:usagePlans.tiers.free.quota...).
-    usagePlans: typedUsagePlans(object("usagePlans")) as UserKeyAuthorizerArgs["usagePlans"],
-  };
-
-  const restApiIds = list("restApiIds");
-  const stageNames = list("stageNames");
-  const demoApi = flag("demoApi") ?? true;
-  const demoStageName = text("demoStageName") ?? "demo";
+  const restApiIds = (stackOnly.restApiIds as string[] | undefined) ?? SETTINGS.restApiIds.default;
+  const stageNames = (stackOnly.stageNames as string[] | undefined) ?? SETTINGS.stageNames.default;
+  const demoApi = (stackOnly.demoApi as boolean | undefined) ?? SETTINGS.demoApi.default;
+  const demoStageName = (stackOnly.demoStageName as string | undefined) ?? SETTINGS.demoStageName.default;
   const useDemo = restApiIds.length === 0 && demoApi;
   if (restApiIds.length === 0 && stageNames.length > 0) {
     fail("stageNames", `is set but ${key("restApiIds")} is empty: stage names belong to the REST APIs named there (the demo API's stage is ${key("demoStageName")})`);
   }
-  if (restApiIds.length === 0 && !demoApi && !component.openApi) {
+  if (restApiIds.length === 0 && !demoApi && !componentArgs.openApi) {
     fail("restApiIds", `is empty and ${key("demoApi")} is false: name the REST APIs to protect (pulumi config set restApiIds <id>), or keep the demo API`);
   }
   const apis: ProtectedRestApiId[] = restApiIds.map((restApiId) => ({ restApiId, stageNames }));
@@ -195,7 +122,7 @@ export function readStackSettings(get: (key: StackConfigKey) => string | undefin
   const name = stackSettingName({ demo: useDemo });
   const resolved = checkSettings(
     {
-      ...component,
+      ...componentArgs,
       kinde: { domain: domain ?? KINDE_STAND_IN.domain, clientId: clientId ?? KINDE_STAND_IN.clientId, clientSecret: clientSecret ?? KINDE_STAND_IN.clientSecret },
       apis: standIn,
     },
@@ -204,15 +131,50 @@ export function readStackSettings(get: (key: StackConfigKey) => string | undefin
   );
 
   const kinde = { ...(domain !== undefined ? { domain } : {}), ...(clientId !== undefined ? { clientId } : {}), ...(clientSecret !== undefined ? { clientSecret } : {}) };
-  return { kinde, component, apis, demoApi: useDemo, demoStageName, resolved };
+  return { kinde, component: componentArgs, apis, demoApi: useDemo, demoStageName, resolved };
 }
 
-function parseJson(text: string, onError: () => never): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return onError();
+/**
+ * Refuses a `keygate:` key that is not a setting, naming the closest one: a misspelt setting would
+ * otherwise be ignored, and a misspelt `requiredScopes` fails open.
+ */
+export function checkStackKeys(names: readonly string[], fail: SettingFail): void {
+  for (const name of names) {
+    if (STACK_KEYS.includes(name)) continue;
+    const closest = closestName(name, STACK_KEYS);
+    fail(`${CONFIG_NAMESPACE}:${name}`, `is not a Keygate setting${closest ? `; did you mean ${CONFIG_NAMESPACE}:${closest}?` : ` (the settings are listed in docs/configuration.md)`}`);
   }
+}
+
+/** The known name nearest to `name` by edit distance, ignoring case, if it is near enough to be a slip. */
+function closestName(name: string, known: readonly string[]): string | undefined {
+  let best: { name: string; distance: number } | undefined;
+  for (const candidate of known) {
+    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
+    if (!best || distance < best.distance) best = { name: candidate, distance };
+  }
+  return best && best.distance <= Math.max(2, Math.floor(name.length / 4)) ? best.name : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+/** Sets a value at a dotted path (`auditLog.retentionInDays`), creating the objects on the way. */
+function setAt(target: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split(".");
+  const last = keys.pop()!;
+  let node = target;
+  for (const key of keys) node = (node[key] ??= {}) as Record<string, unknown>;
+  node[last] = value;
 }
 
 const NUMBER = /^\d+(\.\d+)?$/;

@@ -6,7 +6,7 @@ import { authorizerBundle, AUTHORIZER_HANDLER } from "./authorizer-code";
 import { authorizerFunctionName, lambdaInvokeArn, type AccountScope } from "./authorizer-function";
 import { openApiGatewayResponses } from "./gateway-responses";
 import { apiGatewayAssumeRolePolicy, authorizerRolePolicy, invokeAuthorizerPolicy, lambdaAssumeRolePolicy, usagePlanStatements } from "./iam-policies";
-import { authorizerEnvironment } from "./lambda-environment";
+import { authorizerEnvironment } from "../lambda/config";
 import { openApiSecurityScheme } from "./openapi";
 import { createUsagePlans, meteredStages, type UsagePlanResources } from "./usage-plans";
 import { InvalidSettingError, resolveSettings, type ResolvedSettings } from "./validate-args";

@@ -1,23 +1,23 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { SettingError } from "../lambda/errors";
 import type { UserKeyAuthorizerArgs } from "./args";
 import { checkSettings, componentSettingName, type ProgramValues, type ResolvedSettings, type SettingNamer } from "./resolve-settings";
 
-export { componentSettingName, LOG_RETENTION_DAYS, SETTING_RANGES, type ResolvedApi, type ResolvedSettings, type SettingNamer } from "./resolve-settings";
+export { componentSettingName, type ResolvedApi, type ResolvedSettings, type SettingNamer } from "./resolve-settings";
 
 /**
- * A bad setting. The message starts with the setting's name as the user wrote it (`args.x` for
- * the component, `keygate:x` for the stack) so `pulumi preview` points straight at it. A RunError
- * makes Pulumi print just the message, without a stack trace.
+ * A bad setting at `pulumi preview`: a `SettingError` named as the user wrote it (`args.x` for the
+ * component, `keygate:x` for the stack), so the message points straight at it.
  */
-export class InvalidSettingError extends pulumi.RunError {
-  constructor(
-    readonly setting: string,
-    problem: string,
-  ) {
-    super(`${setting} ${problem}`);
-    this.name = "InvalidSettingError";
-  }
+export class InvalidSettingError extends SettingError {
+  /**
+   * Pulumi prints an error marked as its RunError as just its message, without a stack trace. It
+   * recognizes the mark rather than the class (`RunError.isInstance`), so Keygate's errors can keep
+   * their own base class.
+   */
+  readonly __pulumiRunError = true;
+  override name = "InvalidSettingError";
 }
 
 /** What only Pulumi can tell apart: the program's RestApi resources, and Outputs, checked once they resolve. */

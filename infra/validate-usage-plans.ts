@@ -1,39 +1,23 @@
-import type { UsagePlansSettings, UsageQuotaPeriod } from "./args";
-
 /**
- * Checks `usagePlans` before any resource exists. Every rule the authorizer applies to `USAGE_PLANS`
- * at start-up (lambda/usage/usage-plans-config.ts) is applied here too, with the same ranges and
- * defaults, plus the rules only the deployment knows: API Gateway's limits on plans and keys, and
- * how the plans fit the rest of the component's settings.
+ * Checks `usagePlans` before any resource exists. The options the authorizer reads from
+ * `USAGE_PLANS` at start-up are read here with the same schema (lambda/usage/usage-plans-schema.ts),
+ * plus the rules only the deployment knows: API Gateway's limits on plans and keys, and how the
+ * plans fit the rest of the component's settings.
  */
+import {
+  API_KEYS_PER_ACCOUNT_AND_REGION,
+  readUsagePlanOptions,
+  TIER_SCOPE,
+  tierNameProblem,
+  USAGE_PLAN_OPTIONS,
+  type UsagePlansSettings,
+  type UsageQuotaPeriod,
+} from "../lambda/usage/usage-plans-schema";
+export { API_KEYS_PER_ACCOUNT_AND_REGION } from "../lambda/usage/usage-plans-schema";
 
-/** API Gateway's hard cap on API keys per account and Region, which AWS does not raise. */
-export const API_KEYS_PER_ACCOUNT_AND_REGION = 10_000;
-
-/** The authorizer's own defaults (lambda/usage/usage-plans-config.ts); a test holds them equal. */
-export const USAGE_PLAN_DEFAULTS = {
-  autoProvision: false,
-  maxProvisionedKeys: 9_000,
-  provisionTimeoutMs: 1_000,
-  retryAfterSeconds: 30,
-  retiredKeyGraceSeconds: 3_600,
-} as const;
-
-/** The authorizer's own ranges; a test holds them equal, so a value accepted here never fails a cold start. */
-export const USAGE_PLAN_RANGES = {
-  maxProvisionedKeys: { min: 0, max: API_KEYS_PER_ACCOUNT_AND_REGION },
-  provisionTimeoutMs: { min: 10, max: 10_000 },
-  retryAfterSeconds: { min: 1, max: 3_600 },
-  retiredKeyGraceSeconds: { min: 0, max: 86_400 },
-} as const;
-
-const SETTINGS = ["tiers", "defaultTier", "tierScopes", "users", "autoProvision", "maxProvisionedKeys", "provisionTimeoutMs", "retryAfterSeconds", "retiredKeyGraceSeconds"];
+const SETTINGS = ["tiers", "defaultTier", "tierScopes", "users", ...Object.keys(USAGE_PLAN_OPTIONS)];
 const TIER_SETTINGS = ["throttle", "quota", "methodThrottles"];
 const PERIODS: readonly UsageQuotaPeriod[] = ["DAY", "WEEK", "MONTH"];
-// The authorizer's rule for tier names; they also end up in resource names.
-const TIER_NAME = /^[A-Za-z0-9_-]{1,64}$/;
-// The authorizer's rule for tier scopes (lambda/usage/usage-plans-config.ts).
-const SCOPE = /^[\x21-\x7e]{1,128}$/;
 // Kinde user ids are `kp_` and letters and digits; organization principals are `org:<org_code>`.
 const USER_ID = /^kp_[A-Za-z0-9]{1,64}$/;
 const ORG_PRINCIPAL = /^org:[A-Za-z0-9_]{1,64}$/;
@@ -101,7 +85,7 @@ export function resolveUsagePlans(value: UsagePlansSettings | undefined, context
   if (!isTier(defaultTier)) return fail("usagePlans.defaultTier", `names ${JSON.stringify(defaultTier)}, which is not a tier; the tiers are ${tierList}`);
 
   const tierScopes = entries(root.tierScopes, "usagePlans.tierScopes", 'must be an object of scope → tier, such as { "plan:pro": "pro" }', fail).map(([scope, tier]): [string, string] => {
-    if (!SCOPE.test(scope)) fail("usagePlans.tierScopes", `has ${JSON.stringify(scope)}, which is not a scope: 1 to 128 printable characters without spaces`);
+    if (!TIER_SCOPE.test(scope)) fail("usagePlans.tierScopes", `has ${JSON.stringify(scope)}, which is not a scope: 1 to 128 printable characters without spaces`);
     if (!isTier(tier)) fail(`usagePlans.tierScopes["${scope}"]`, `names ${JSON.stringify(tier)}, which is not a tier; the tiers are ${tierList}`);
     return [scope, tier as string];
   });
@@ -116,24 +100,12 @@ export function resolveUsagePlans(value: UsagePlansSettings | undefined, context
     return { userId, tier: tier as string };
   });
 
-  const autoProvision = root.autoProvision === undefined ? USAGE_PLAN_DEFAULTS.autoProvision : root.autoProvision;
-  if (typeof autoProvision !== "boolean") fail("usagePlans.autoProvision", `must be true or false (got ${JSON.stringify(autoProvision)})`);
-  const whole = (name: keyof typeof USAGE_PLAN_RANGES): number => {
-    const raw = root[name] === undefined ? USAGE_PLAN_DEFAULTS[name] : root[name];
-    const { min, max } = USAGE_PLAN_RANGES[name];
-    if (typeof raw !== "number" || !Number.isInteger(raw) || raw < min || raw > max) fail(`usagePlans.${name}`, `must be a whole number from ${min} to ${max} (got ${JSON.stringify(raw)})`);
-    return raw as number;
-  };
   const resolved: ResolvedUsagePlans = {
     tiers,
     defaultTier,
     tierScopes,
     users,
-    autoProvision: autoProvision as boolean,
-    maxProvisionedKeys: whole("maxProvisionedKeys"),
-    provisionTimeoutMs: whole("provisionTimeoutMs"),
-    retryAfterSeconds: whole("retryAfterSeconds"),
-    retiredKeyGraceSeconds: whole("retiredKeyGraceSeconds"),
+    ...readUsagePlanOptions(root, (option, problem) => fail(`usagePlans.${option}`, problem)),
   };
   checkKeyBudget(resolved, fail);
   if (resolved.autoProvision && resolved.retiredKeyGraceSeconds < context.authorizerResultTtlSeconds) {
@@ -166,7 +138,8 @@ function resolveTiers(value: unknown, fail: Fail): ResolvedTier[] {
   const tiers = entries(value, "usagePlans.tiers", "must be an object of tiers, such as { free: { throttle: { rateLimit: 5, burstLimit: 10 } } }", fail);
   if (tiers.length === 0) fail("usagePlans.tiers", "must name at least one tier, such as { free: { throttle: { rateLimit: 5, burstLimit: 10 } } }");
   return tiers.map(([name, raw]): ResolvedTier => {
-    if (!TIER_NAME.test(name)) fail("usagePlans.tiers", `has ${JSON.stringify(name)}, which is not a tier name: 1 to 64 letters, digits, "-" or "_"`);
+    const nameProblem = tierNameProblem(name);
+    if (nameProblem) fail("usagePlans.tiers", `has ${JSON.stringify(name)}, which ${nameProblem}`);
     const path = `usagePlans.tiers.${name}`;
     const tier = object(raw, path, "must be an object with throttle, quota and methodThrottles (each optional)", fail);
     knownSettings(tier, path, TIER_SETTINGS, fail);

@@ -1,9 +1,12 @@
+import { SettingError } from "./errors";
 import { parseRouteScopes, type RouteRule } from "./policy/route-rules";
+import { SETTINGS, type SettingName, type SettingSpec, type SettingValue } from "./settings/settings-table";
 import { parseUsagePlans, USAGE_PLANS_EXAMPLE, type UsagePlansConfig } from "./usage/usage-plans-config";
 
 /**
- * The authorizer's configuration, read once per container from environment variables.
- * These variable names are Keygate's interface: the Pulumi component and `npm start` set them.
+ * The authorizer's configuration, read once per container from environment variables. The
+ * variables, their kinds and defaults are those of the settings table (settings/settings-table.ts);
+ * the Pulumi component and `npm start` write them with `authorizerEnvironment` below.
  */
 export interface AuthorizerConfig {
   kinde: {
@@ -30,139 +33,121 @@ export interface AuthorizerConfig {
   usagePlans?: UsagePlansConfig;
 }
 
-/** A setting is missing or malformed. The message names the variable and never echoes a secret. */
-export class ConfigError extends Error {
-  constructor(
-    readonly variable: string,
-    problem: string,
-  ) {
-    super(`${variable}: ${problem}`);
-    this.name = "ConfigError";
-  }
-}
-
 type Env = Record<string, string | undefined>;
 
-const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
+/** Settings the authorizer reads from a variable of its own value (not a reference to a resource). */
+export type EncodedSettingName = {
+  [N in SettingName]: (typeof SETTINGS)[N] extends { env: { reference: true } } ? never : (typeof SETTINGS)[N] extends { env: object } ? N : never;
+}[SettingName];
+/** Settings whose variable the environment's builder fills in: resource names, the secret, encoded usage plans. */
+export type ReferenceSettingName = {
+  [N in SettingName]: (typeof SETTINGS)[N] extends { env: { reference: true } } ? N : never;
+}[SettingName];
+
+/** What the environment encodes: every authorizer setting with its value resolved (defaults applied). */
+export type AuthorizerSettings = { [N in EncodedSettingName]: SettingValue<N> };
+
+/** Values only known where the environment is built (or, deployed, once resources exist). */
+export type EnvironmentReferences<T> = { [N in ReferenceSettingName]?: T };
+
+/**
+ * The authorizer's environment for its settings: the one encoder both the Pulumi component and
+ * `npm start` use, so the deployed function and the local one run with the same values. Every
+ * setting is written out, defaults included, so the configuration in force can be read off the
+ * function; empty lists and maps are left out (the authorizer reads a missing variable as none).
+ */
+export function authorizerEnvironment<T>(settings: AuthorizerSettings, references: EnvironmentReferences<T>): Record<string, string | T> {
+  const environment: Record<string, string | T> = {};
+  for (const [name, setting] of Object.entries(SETTINGS) as [SettingName, SettingSpec][]) {
+    if (!setting.env) continue;
+    if (setting.env.reference) {
+      const value = references[name as ReferenceSettingName];
+      if (value !== undefined) environment[setting.env.name] = value;
+      continue;
+    }
+    const text = setting.kind.toEnv(settings[name as EncodedSettingName]);
+    if (text !== undefined) environment[setting.env.name] = text;
+  }
+  return environment;
+}
+
+/** The setting an environment variable carries, to name it in the reader's own terms. */
+export function settingOfVariable(variable: string): SettingName | undefined {
+  return (Object.keys(SETTINGS) as SettingName[]).find((name) => (SETTINGS[name] as SettingSpec).env?.name === variable);
+}
 
 export function loadConfig(env: Env = process.env): AuthorizerConfig {
-  const clientSecret = optional(env, "KINDE_M2M_CLIENT_SECRET");
-  const clientSecretArn = optional(env, "KINDE_M2M_CLIENT_SECRET_ARN");
+  const read = <N extends SettingName>(name: N): SettingValue<N> | undefined => readVariable(env, name);
+  const value = <N extends EncodedSettingName>(name: N): SettingValue<N> => {
+    const found = read(name);
+    if (found === undefined) throw new SettingError(variableOf(name), "is required");
+    return found;
+  };
+  const clientSecret = read("clientSecret");
+  const clientSecretArn = read("clientSecretArn");
   if (clientSecret === undefined && clientSecretArn === undefined) {
-    throw new ConfigError("KINDE_M2M_CLIENT_SECRET_ARN", "set it (or KINDE_M2M_CLIENT_SECRET for local use)");
+    throw new SettingError("KINDE_M2M_CLIENT_SECRET_ARN", "set it (or KINDE_M2M_CLIENT_SECRET for local use)");
   }
-  if (clientSecretArn !== undefined && !/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/.test(clientSecretArn)) {
-    throw new ConfigError("KINDE_M2M_CLIENT_SECRET_ARN", "must be a Secrets Manager secret ARN");
-  }
+  const clientId = read("clientId");
+  if (clientId === undefined) throw new SettingError("KINDE_M2M_CLIENT_ID", "is required");
 
-  const cacheTtlSeconds = integer(env, "CACHE_TTL_SECONDS", 300, 1, 86_400);
-  const cacheTableName = optional(env, "CACHE_TABLE_NAME");
+  const cacheTtlSeconds = value("cacheTtlSeconds");
+  const cacheTableName = read("cacheTableName");
   const plans = usagePlans(env, cacheTableName);
   return {
     kinde: {
-      domain: kindeDomain(env),
-      clientId: required(env, "KINDE_M2M_CLIENT_ID"),
+      domain: value("kindeDomain"),
+      clientId,
       ...(clientSecret !== undefined ? { clientSecret } : { clientSecretArn }),
     },
     cacheTableName,
     cacheTtlSeconds,
-    negativeCacheTtlSeconds: integer(env, "NEGATIVE_CACHE_TTL_SECONDS", 30, 1, 86_400),
-    memoryCacheTtlSeconds: Math.min(integer(env, "MEMORY_CACHE_TTL_SECONDS", 30, 0, 86_400), cacheTtlSeconds),
-    memoryCacheMaxEntries: integer(env, "MEMORY_CACHE_MAX_ENTRIES", 10_000, 1, 1_000_000),
-    staleIfErrorSeconds: integer(env, "STALE_IF_ERROR_SECONDS", 0, 0, 86_400),
-    verifyTimeoutMs: integer(env, "VERIFY_TIMEOUT_MS", 2_500, 100, 30_000),
-    dynamoDbTimeoutMs: integer(env, "DYNAMODB_TIMEOUT_MS", 250, 10, 2_000),
-    requiredScopes: scopeList(env, "REQUIRED_SCOPES"),
-    allowOrgKeys: boolean(env, "ALLOW_ORG_KEYS", false),
-    routeRules: routeRules(env),
+    negativeCacheTtlSeconds: value("negativeCacheTtlSeconds"),
+    memoryCacheTtlSeconds: Math.min(value("memoryCacheTtlSeconds"), cacheTtlSeconds),
+    memoryCacheMaxEntries: value("memoryCacheMaxEntries"),
+    staleIfErrorSeconds: value("staleIfErrorSeconds"),
+    verifyTimeoutMs: value("verifyTimeoutMs"),
+    dynamoDbTimeoutMs: value("dynamoDbTimeoutMs"),
+    requiredScopes: value("requiredScopes"),
+    allowOrgKeys: value("allowOrgKeys"),
+    routeRules: parseRouteScopes(value("routeScopes")),
     ...(plans ? { usagePlans: plans } : {}),
   };
 }
 
-function optional(env: Env, name: string): string | undefined {
-  const value = env[name]?.trim();
-  return value === undefined || value === "" ? undefined : value;
+function variableOf(name: SettingName): string {
+  return (SETTINGS[name] as SettingSpec).env?.name ?? name;
 }
 
-function required(env: Env, name: string): string {
-  const value = optional(env, name);
-  if (value === undefined) throw new ConfigError(name, "is required");
-  return value;
-}
-
-function kindeDomain(env: Env): string {
-  const raw = required(env, "KINDE_DOMAIN");
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new ConfigError("KINDE_DOMAIN", `"${raw}" is not a URL such as https://acme.kinde.com`);
-  }
-  const loopback = LOOPBACK_HOSTS.has(url.hostname);
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback)) {
-    throw new ConfigError("KINDE_DOMAIN", "must use https:// (plain http:// is accepted only for loopback hosts)");
-  }
-  if (url.pathname !== "/" || url.search !== "" || url.hash !== "" || url.username !== "" || url.password !== "") {
-    throw new ConfigError("KINDE_DOMAIN", "must be a bare origin such as https://acme.kinde.com, with no path, query or credentials");
-  }
-  return url.origin;
-}
-
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = optional(env, name);
-  if (raw === undefined) return fallback;
-  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `"${raw}" is not a whole number`);
-  const value = Number(raw);
-  if (value < min || value > max) throw new ConfigError(name, `${value} is outside ${min}..${max}`);
-  return value;
-}
-
-function boolean(env: Env, name: string, fallback: boolean): boolean {
-  const raw = optional(env, name);
-  if (raw === undefined) return fallback;
-  if (raw === "true") return true;
-  if (raw === "false") return false;
-  throw new ConfigError(name, `"${raw}" must be true or false`);
-}
-
-/** Scopes are separated by spaces or commas, as operators tend to write them. */
-function scopeList(env: Env, name: string): string[] {
-  const raw = optional(env, name);
-  return raw === undefined ? [] : [...new Set(raw.split(/[\s,]+/).filter(Boolean))];
-}
-
-function routeRules(env: Env): RouteRule[] {
-  const raw = optional(env, "ROUTE_SCOPES");
-  if (raw === undefined) return [];
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw new ConfigError("ROUTE_SCOPES", 'is not JSON; expected e.g. {"GET /profile/*": "read:profile"}');
-  }
-  try {
-    return parseRouteScopes(parsed);
-  } catch (error) {
-    throw new ConfigError("ROUTE_SCOPES", (error as Error).message);
-  }
+/** One setting from its variable: its default when unset or empty, else the text read and checked by the setting's kind. */
+function readVariable<N extends SettingName>(env: Env, name: N): SettingValue<N> | undefined {
+  const setting = SETTINGS[name] as SettingSpec<SettingValue<N>>;
+  const variable = variableOf(name);
+  const raw = env[variable]?.trim();
+  if (raw === undefined || raw === "") return setting.default;
+  const kind = setting.env?.kind ?? setting.kind;
+  const problem = (text: string): never => {
+    throw new SettingError(variable, text);
+  };
+  return kind.check(kind.fromText(raw, problem), problem);
 }
 
 function usagePlans(env: Env, cacheTableName: string | undefined): UsagePlansConfig | undefined {
-  const raw = optional(env, "USAGE_PLANS");
+  const raw = env.USAGE_PLANS?.trim() || undefined;
   if (raw === undefined) return undefined;
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
   } catch {
-    throw new ConfigError("USAGE_PLANS", `is not JSON; expected e.g. ${USAGE_PLANS_EXAMPLE}`);
+    throw new SettingError("USAGE_PLANS", `is not JSON; expected e.g. ${USAGE_PLANS_EXAMPLE}`);
   }
   let config: UsagePlansConfig;
   try {
     config = parseUsagePlans(parsed);
   } catch (error) {
-    throw new ConfigError("USAGE_PLANS", (error as Error).message);
+    throw new SettingError("USAGE_PLANS", (error as Error).message);
   }
   // Provisioned keys are recorded in the cache table; without it each container would create its own.
-  if (config.autoProvision && cacheTableName === undefined) throw new ConfigError("USAGE_PLANS", "autoProvision needs CACHE_TABLE_NAME");
+  if (config.autoProvision && cacheTableName === undefined) throw new SettingError("USAGE_PLANS", "autoProvision needs CACHE_TABLE_NAME");
   return config;
 }

@@ -1,3 +1,33 @@
+/**
+ * The base of every error Keygate raises on purpose. `code` is stable: logs, alarms and callers
+ * branch on it, never on the message.
+ */
+export class KeygateError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+  // Spelled out, not taken from the class: the bundle is minified.
+  override name = "KeygateError";
+}
+
+/**
+ * A setting is missing or malformed. `setting` is the name the reader knows it by: an environment
+ * variable for the authorizer, `args.<path>` for the component, `keygate:<key>` for a stack. The
+ * message never echoes a secret's value.
+ */
+export class SettingError extends KeygateError {
+  constructor(
+    readonly setting: string,
+    readonly problem: string,
+  ) {
+    super("invalid_setting", `${setting} ${problem}`);
+  }
+  override name = "SettingError";
+}
+
 /** Why Kinde could not give a verdict. None of these is the caller's fault. */
 export type UnavailableCause =
   | "kinde_unreachable"
@@ -12,14 +42,14 @@ export type UnavailableCause =
  * Verification could not be completed. The authorizer answers it with a non-`Unauthorized` error
  * (API Gateway: 500, mapped to 503 by Keygate's gateway responses), never with a 401.
  */
-export class VerificationUnavailableError extends Error {
+export class VerificationUnavailableError extends KeygateError {
   constructor(
-    readonly code: UnavailableCause,
+    override readonly code: UnavailableCause,
     detail: string,
   ) {
-    super(`${code}: ${detail}`);
-    this.name = "VerificationUnavailableError";
+    super(code, `${code}: ${detail}`);
   }
+  override name = "VerificationUnavailableError";
 }
 
 /** Turns a fetch/abort failure into the cause we report. */

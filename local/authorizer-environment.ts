@@ -3,7 +3,10 @@
  * component builds the deployed function's environment, and checked with the authorizer's own
  * parser so that a bad value is reported at start-up under the stack setting's name.
  */
-import { ConfigError, loadConfig } from "../lambda/config";
+import { authorizerEnvironment as encodeAuthorizerEnvironment, loadConfig, settingOfVariable } from "../lambda/config";
+import { SettingError } from "../lambda/errors";
+import { SETTINGS, type SettingSpec } from "../lambda/settings/settings-table";
+import { CONFIG_NAMESPACE } from "../infra/stack-settings";
 import { SettingsError, type KeygateSettings } from "./stack-config";
 
 export interface KindeConnection {
@@ -19,30 +22,8 @@ export interface DynamoDbConnection {
   credentials?: { accessKeyId: string; secretAccessKey: string };
 }
 
-/** Which stack setting each authorizer variable comes from, to name the right one in errors. */
-const SETTING_OF: Record<string, string> = {
-  KINDE_DOMAIN: "keygate:kindeDomain",
-  KINDE_M2M_CLIENT_ID: "keygate:kindeClientId",
-  KINDE_M2M_CLIENT_SECRET: "keygate:kindeClientSecret",
-  CACHE_TTL_SECONDS: "keygate:cacheTtlSeconds",
-  NEGATIVE_CACHE_TTL_SECONDS: "keygate:negativeCacheTtlSeconds",
-  MEMORY_CACHE_TTL_SECONDS: "keygate:memoryCacheTtlSeconds",
-  STALE_IF_ERROR_SECONDS: "keygate:staleIfErrorSeconds",
-  VERIFY_TIMEOUT_MS: "keygate:verifyTimeoutMs",
-  DYNAMODB_TIMEOUT_MS: "keygate:dynamoDbTimeoutMs",
-  REQUIRED_SCOPES: "keygate:requiredScopes",
-  ROUTE_SCOPES: "keygate:routeScopes",
-  ALLOW_ORG_KEYS: "keygate:allowOrgKeys",
-  USAGE_PLANS: "keygate:usagePlans",
-};
-
 /** Variables the authorizer reads; inherited values of these never leak into the local function. */
-const AUTHORIZER_VARIABLES = [
-  ...Object.keys(SETTING_OF),
-  "KINDE_M2M_CLIENT_SECRET_ARN",
-  "CACHE_TABLE_NAME",
-  "MEMORY_CACHE_MAX_ENTRIES",
-];
+const AUTHORIZER_VARIABLES: ReadonlySet<string> = new Set(Object.values(SETTINGS).flatMap((setting: SettingSpec) => (setting.env ? [setting.env.name] : [])));
 
 /** Usage plans as the authorizer sees them: its USAGE_PLANS value and where API Gateway's control plane is. */
 export interface UsagePlansConnection {
@@ -50,6 +31,11 @@ export interface UsagePlansConnection {
   apiGatewayEndpoint: string;
 }
 
+/**
+ * The local function's environment: the settings encoded by the same encoder as the deployed
+ * function's, overlaid with what only local use has: its Kinde (the emulator or the tenant, with the
+ * plaintext secret), its DynamoDB endpoint and its usage-plan control plane.
+ */
 export function authorizerEnvironment(
   settings: KeygateSettings,
   kinde: KindeConnection,
@@ -60,41 +46,26 @@ export function authorizerEnvironment(
 ): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(inherited)) {
-    if (value !== undefined && !AUTHORIZER_VARIABLES.includes(name)) env[name] = value;
+    if (value !== undefined && !AUTHORIZER_VARIABLES.has(name)) env[name] = value;
   }
-  Object.assign(env, {
-    KINDE_DOMAIN: kinde.domain,
-    KINDE_M2M_CLIENT_ID: kinde.clientId,
-    KINDE_M2M_CLIENT_SECRET: kinde.clientSecret,
-    CACHE_TABLE_NAME: dynamodb.tableName,
-    AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
-    AWS_REGION: region,
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-    REQUIRED_SCOPES: settings.requiredScopes.join(" "),
-    ALLOW_ORG_KEYS: String(settings.allowOrgKeys),
-  });
-  if (Object.keys(settings.routeScopes).length > 0) env.ROUTE_SCOPES = JSON.stringify(settings.routeScopes);
-  if (usage) {
-    env.USAGE_PLANS = usage.variable;
-    env.AWS_ENDPOINT_URL_API_GATEWAY = usage.apiGatewayEndpoint;
-  }
+  Object.assign(
+    env,
+    encodeAuthorizerEnvironment(
+      { ...settings, kindeDomain: kinde.domain },
+      { clientId: kinde.clientId, clientSecret: kinde.clientSecret, cacheTableName: dynamodb.tableName, ...(usage ? { usagePlans: usage.variable } : {}) },
+    ),
+    {
+      AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
+      AWS_REGION: region,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+    },
+  );
+  if (usage) env.AWS_ENDPOINT_URL_API_GATEWAY = usage.apiGatewayEndpoint;
   if (dynamodb.credentials) {
     env.AWS_ACCESS_KEY_ID = dynamodb.credentials.accessKeyId;
     env.AWS_SECRET_ACCESS_KEY = dynamodb.credentials.secretAccessKey;
     delete env.AWS_SESSION_TOKEN;
     delete env.AWS_PROFILE;
-  }
-  const numbers: [keyof KeygateSettings, string][] = [
-    ["cacheTtlSeconds", "CACHE_TTL_SECONDS"],
-    ["negativeCacheTtlSeconds", "NEGATIVE_CACHE_TTL_SECONDS"],
-    ["memoryCacheTtlSeconds", "MEMORY_CACHE_TTL_SECONDS"],
-    ["staleIfErrorSeconds", "STALE_IF_ERROR_SECONDS"],
-    ["verifyTimeoutMs", "VERIFY_TIMEOUT_MS"],
-    ["dynamoDbTimeoutMs", "DYNAMODB_TIMEOUT_MS"],
-  ];
-  for (const [setting, variable] of numbers) {
-    const value = settings[setting];
-    if (typeof value === "number") env[variable] = String(value);
   }
   return env;
 }
@@ -107,11 +78,9 @@ export function checkAuthorizerEnvironment(env: Record<string, string>, file?: s
   try {
     return loadConfig(env);
   } catch (error) {
-    if (error instanceof ConfigError) {
-      const setting = SETTING_OF[error.variable] ?? error.variable;
-      const problem = error.message.startsWith(`${error.variable}: `) ? error.message.slice(error.variable.length + 2) : error.message;
-      throw new SettingsError(setting, `${problem} (authorizer variable ${error.variable})`, file);
-    }
-    throw error;
+    if (!(error instanceof SettingError)) throw error;
+    const setting = settingOfVariable(error.setting);
+    const stackKey = setting ? (SETTINGS[setting] as SettingSpec).stackKey : undefined;
+    throw new SettingsError(stackKey ? `${CONFIG_NAMESPACE}:${stackKey}` : error.setting, `${error.problem} (authorizer variable ${error.setting})`, file);
   }
 }

@@ -3,7 +3,7 @@
  * file are given. The key values are demo data, safe to print; real keys never are.
  */
 import type { LocalKey } from "./kinde-emulator";
-import type { KeygateSettings } from "./stack-config";
+import { parseStackConfig, type KeygateSettings } from "./stack-config";
 
 export interface DemoKey extends LocalKey {
   /** What the banner says about the key. */
@@ -50,26 +50,24 @@ export const DEMO_KEYS: readonly DemoKey[] = [
 ];
 
 /**
- * The demo's stack settings: the deployed defaults, route rules so that one route shows a 403 for a
- * key without its scope, and two usage tiers: the `plan:pro` scope on alice's key puts her in `pro`,
- * everyone else is `free`, and each user gets an API Gateway key of their own at their first request.
+ * The demo's stack settings, read by the same reader as a stack file: the deployed defaults, route
+ * rules so that one route shows a 403 for a key without its scope, and two usage tiers: the
+ * `plan:pro` scope on alice's key puts her in `pro`, everyone else is `free`, and each user gets an
+ * API Gateway key of their own at their first request.
  */
-export function demoSettings(): KeygateSettings {
-  return {
-    kindeClientSecretEncrypted: false,
-    requiredScopes: [],
-    routeScopes: { "GET /reports/*": "read:reports", "POST /orders": "write:orders" },
-    allowOrgKeys: false,
-    authorizerResultTtlSeconds: 300,
-    usagePlans: {
-      tiers: {
-        free: { throttle: { rateLimit: 5, burstLimit: 10 }, quota: { limit: 1_000, period: "DAY" } },
-        pro: { throttle: { rateLimit: 50, burstLimit: 100 }, quota: { limit: 100_000, period: "MONTH" } },
-      },
-      defaultTier: "free",
-      tierScopes: { "plan:pro": "pro" },
-      users: {},
-      autoProvision: true,
+export const DEMO_STACK_CONFIG = {
+  "keygate:routeScopes": { "GET /reports/*": "read:reports", "POST /orders": "write:orders" },
+  "keygate:usagePlans": {
+    tiers: {
+      free: { throttle: { rateLimit: 5, burstLimit: 10 }, quota: { limit: 1_000, period: "DAY" } },
+      pro: { throttle: { rateLimit: 50, burstLimit: 100 }, quota: { limit: 100_000, period: "MONTH" } },
     },
-  };
+    defaultTier: "free",
+    tierScopes: { "plan:pro": "pro" },
+    autoProvision: true,
+  },
+} as const;
+
+export function demoSettings(): KeygateSettings {
+  return parseStackConfig({ config: DEMO_STACK_CONFIG }, "the built-in demo settings").settings;
 }

@@ -5,8 +5,12 @@
 import { existsSync, readFileSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
-import type { UsagePlansSettings as StackUsagePlans, UserKeyAuthorizerArgs } from "../infra/args";
-import { CONFIG_NAMESPACE, readStackSettings, STACK_CONFIG_KEYS, type StackConfigKey } from "../infra/stack-settings";
+import type { AuthorizerSettings } from "../lambda/config";
+import { SettingError } from "../lambda/errors";
+import { SETTINGS, type SettingName, type SettingSpec } from "../lambda/settings/settings-table";
+import type { UsagePlansSettings as StackUsagePlans } from "../lambda/usage/usage-plans-schema";
+import type { ResolvedSettings } from "../infra/resolve-settings";
+import { checkStackKeys, CONFIG_NAMESPACE, readStackSettings } from "../infra/stack-settings";
 
 /** `keygate:usagePlans` as written, checked by the deployed rules, with the placements' defaults filled in. */
 export interface UsagePlansSettings extends StackUsagePlans {
@@ -16,23 +20,21 @@ export interface UsagePlansSettings extends StackUsagePlans {
   autoProvision: boolean;
 }
 
-/** The cache lifetimes and budgets, handed to the authorizer as set (it applies the deployed defaults). */
-const TIMINGS = ["cacheTtlSeconds", "negativeCacheTtlSeconds", "memoryCacheTtlSeconds", "staleIfErrorSeconds", "verifyTimeoutMs", "dynamoDbTimeoutMs"] as const;
-
-/** The settings `npm start` runs with; the cache lifetimes and budgets only when the stack sets them. */
-export interface KeygateSettings extends Pick<UserKeyAuthorizerArgs, (typeof TIMINGS)[number]> {
+/**
+ * The settings `npm start` runs with: every authorizer setting as the deployed component resolves
+ * it (defaults applied, so the local function and the deployed one agree), and the local gateway's.
+ */
+export interface KeygateSettings extends Omit<AuthorizerSettings, "kindeDomain"> {
+  /** Set only when the stack sets it; npm start otherwise runs the Kinde emulator. */
   kindeDomain?: string;
+  /** Set only when the stack sets it; npm start otherwise runs the Kinde emulator. */
   kindeClientId?: string;
   /** Only a plaintext secret; an encrypted one cannot be read without Pulumi (see `kindeClientSecretEncrypted`). */
   kindeClientSecret?: string;
   kindeClientSecretEncrypted: boolean;
-  requiredScopes: string[];
-  routeScopes: Record<string, string | string[]>;
-  allowOrgKeys: boolean;
-  /** API Gateway's authorizer result cache: 0 disables it, 3600 is the maximum, 300 when unset. */
+  /** API Gateway's authorizer result cache: 0 disables it, 3600 is the maximum. */
   authorizerResultTtlSeconds: number;
-  /** The authorizer's event type; REQUEST when unset, as deployed. */
-  authorizerType?: "REQUEST" | "TOKEN";
+  authorizerType: "REQUEST" | "TOKEN";
   usagePlans?: UsagePlansSettings;
   /** From `aws:region`, used in the local method ARNs. */
   region?: string;
@@ -47,26 +49,20 @@ export interface LoadedSettings {
   warnings: string[];
 }
 
-/** A stack setting is malformed. The message names the setting and the file. */
-export class SettingsError extends Error {
+/** A stack setting is malformed: a `SettingError` that also names the file it is in. */
+export class SettingsError extends SettingError {
   constructor(
-    readonly setting: string,
+    setting: string,
     problem: string,
     readonly file?: string,
   ) {
-    super(`${setting}${file ? ` (in ${file})` : ""}: ${problem}`);
-    this.name = "SettingsError";
+    super(`${setting}${file ? ` (in ${file})` : ""}`, problem);
   }
+  override name = "SettingsError";
 }
 
-/** Every `keygate:` setting: those of the Pulumi stack (infra/stack-settings.ts). */
-export const KNOWN_SETTINGS: readonly string[] = STACK_CONFIG_KEYS;
-
 /** The stack settings `npm start` runs with (the authorizer's and the gateway's); the others only shape a deployment. */
-const LOCAL_SETTINGS: readonly StackConfigKey[] = [
-  ...TIMINGS,
-  ...(["kindeDomain", "kindeClientId", "kindeClientSecret", "requiredScopes", "routeScopes", "allowOrgKeys", "authorizerType", "authorizerResultTtlSeconds", "usagePlans"] as const),
-];
+const LOCAL_SETTINGS: ReadonlySet<string> = new Set(Object.values(SETTINGS).flatMap((setting: SettingSpec) => (setting.local && setting.stackKey ? [setting.stackKey] : [])));
 
 /**
  * Where the settings come from: `KEYGATE_CONFIG` (a path; it must exist), else `Pulumi.dev.yaml`
@@ -122,50 +118,46 @@ export function parseStackConfig(document: unknown, file?: string): { settings: 
     values.set(name, value);
   }
 
-  const warnings: string[] = [];
-  const known = new Set<string>(KNOWN_SETTINGS);
-  for (const name of values.keys()) {
-    if (!known.has(name)) warnings.push(`${CONFIG_NAMESPACE}:${name} is not a Keygate setting; it is ignored (a typo?)`);
-  }
+  const fail = (setting: string, problem: string): never => {
+    throw new SettingsError(setting, problem, file);
+  };
+  checkStackKeys([...values.keys()], fail);
   // npm start cannot decrypt Pulumi secrets. An encrypted client secret means: use the emulator
   // unless the environment gives the secret; any other encrypted setting it runs with is an error,
   // and one that only shapes a deployment is left unchecked.
+  const warnings: string[] = [];
   for (const [name, value] of values) {
-    if (!isEncrypted(value) || name === "kindeClientSecret" || !known.has(name)) continue;
-    if (LOCAL_SETTINGS.includes(name as StackConfigKey)) {
-      throw new SettingsError(`${CONFIG_NAMESPACE}:${name}`, "is encrypted (`secure:`); only the Kinde client secret may be, as npm start cannot decrypt Pulumi secrets", file);
-    }
+    if (!isEncrypted(value) || name === "kindeClientSecret") continue;
+    if (LOCAL_SETTINGS.has(name)) fail(`${CONFIG_NAMESPACE}:${name}`, "is encrypted (`secure:`); only the Kinde client secret may be, as npm start cannot decrypt Pulumi secrets");
     warnings.push(`${CONFIG_NAMESPACE}:${name} is encrypted, which npm start cannot read; it only matters to a deployment, so it is not checked here`);
   }
 
-  const { kinde, component, resolved } = readStackSettings((name) => (isEncrypted(values.get(name)) ? undefined : configText(values.get(name))), {
-    kinde: "optional",
-    fail: (setting, problem) => {
-      throw new SettingsError(setting, problem, file);
-    },
-  });
+  const { kinde, component, resolved } = readStackSettings((name) => (isEncrypted(values.get(name)) ? undefined : configText(values.get(name))), { kinde: "optional", fail });
+  const { kindeDomain, ...authorizer } = authorizerSettings(resolved);
   const settings: KeygateSettings = {
+    ...authorizer,
+    ...(kinde.domain !== undefined ? { kindeDomain } : {}),
     kindeClientSecretEncrypted: isEncrypted(values.get("kindeClientSecret")),
-    requiredScopes: resolved.requiredScopes,
-    routeScopes: component.routeScopes ?? {},
-    allowOrgKeys: resolved.allowOrgKeys,
     authorizerResultTtlSeconds: resolved.authorizerResultTtlSeconds,
+    authorizerType: resolved.authorizerType,
   };
-  // What the stack leaves unset stays unset: the authorizer applies the same defaults as the deployed function.
-  if (kinde.domain !== undefined) settings.kindeDomain = resolved.kindeDomain;
   if (kinde.clientId !== undefined) settings.kindeClientId = kinde.clientId;
   if (kinde.clientSecret !== undefined) settings.kindeClientSecret = kinde.clientSecret;
-  if (component.authorizerType !== undefined) settings.authorizerType = resolved.authorizerType;
-  for (const name of TIMINGS) {
-    const value = component[name];
-    if (value !== undefined) settings[name] = value;
-  }
   if (component.usagePlans !== undefined && resolved.usagePlans !== undefined) {
     const plans = component.usagePlans;
     settings.usagePlans = { ...plans, defaultTier: resolved.usagePlans.defaultTier, tierScopes: plans.tierScopes ?? {}, users: plans.users ?? {}, autoProvision: resolved.usagePlans.autoProvision };
   }
   if (region !== undefined) settings.region = region;
   return { settings, warnings };
+}
+
+/** The authorizer's settings out of the component's resolved ones: what its environment encodes. */
+function authorizerSettings(resolved: ResolvedSettings): AuthorizerSettings {
+  const names = (Object.keys(SETTINGS) as SettingName[]).filter((name) => {
+    const env = (SETTINGS[name] as SettingSpec).env;
+    return env !== undefined && !env.reference;
+  });
+  return Object.fromEntries(names.map((name) => [name, resolved[name as keyof ResolvedSettings]])) as AuthorizerSettings;
 }
 
 /**

@@ -4,6 +4,9 @@
  * a key must hold every listed scope to call a matching route; routes without a rule stay open
  * to any authenticated key.
  */
+/** `ROUTE_SCOPES` as written: `"METHOD /path"` to one scope or a list of them. */
+export type RouteScopes = Record<string, string | string[]>;
+
 export interface RouteRule {
   /** Upper-case HTTP verb, or `*` for any. */
   method: string;

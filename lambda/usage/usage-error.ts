@@ -1,3 +1,4 @@
+import { KeygateError } from "../errors";
 import { ApiCallError } from "./usage-key-api";
 
 /**
@@ -24,14 +25,14 @@ export type UsageErrorCode =
   /** A bug: caught so that metering never fails a request. */
   | "usage_internal";
 
-export class UsageError extends Error {
+export class UsageError extends KeygateError {
   constructor(
-    readonly code: UsageErrorCode,
+    override readonly code: UsageErrorCode,
     detail: string,
   ) {
-    super(`${code}: ${detail}`);
-    this.name = "UsageError";
+    super(code, `${code}: ${detail}`);
   }
+  override name = "UsageError";
 }
 
 /** One line for logs: the error's name and message, never more than 300 characters. */

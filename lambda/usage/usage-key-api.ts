@@ -2,6 +2,8 @@
  * The few API Gateway control-plane calls run-time provisioning makes. The interface keeps the SDK
  * (loaded lazily) out of the provisioning logic.
  */
+import { KeygateError } from "../errors";
+
 export interface UsageKeyApi {
   /** CreateApiKey, enabled, with a value API Gateway generates. */
   createKey(name: string, description: string): Promise<{ id: string; value: string }>;
@@ -16,7 +18,7 @@ export interface UsageKeyApi {
  * timeout after the request was sent, a 5xx): a key whose creation is in doubt may exist, so its
  * counter slot is kept and the doubt is logged rather than assumed away.
  */
-export class ApiCallError extends Error {
+export class ApiCallError extends KeygateError {
   constructor(
     readonly kind: "throttled" | "rejected" | "failed" | "unreachable" | "timeout",
     readonly applied: "no" | "unknown",
@@ -24,7 +26,7 @@ export class ApiCallError extends Error {
     /** The service's error name, e.g. NotFoundException. */
     readonly errorName?: string,
   ) {
-    super(detail);
-    this.name = "ApiCallError";
+    super(`api_call_${kind}`, detail);
   }
+  override readonly name = "ApiCallError";
 }

@@ -4,6 +4,8 @@
  * at hand; fixed user assignments live in the cache table instead (the 4 KB limit on a function's
  * environment could not hold them).
  */
+import { readUsagePlanOptions, TIER_SCOPE, tierNameProblem, USAGE_PLAN_OPTIONS } from "./usage-plans-schema";
+
 export interface UsageTier {
   /** The usage plan (one per tier) that user keys of this tier are added to. */
   usagePlanId: string;
@@ -34,21 +36,10 @@ export interface UsagePlansConfig {
 export const USAGE_PLANS_EXAMPLE =
   '{"tiers": {"free": {"usagePlanId": "abc123", "poolKey": "<the free pool key value>"}}, "defaultTier": "free"}';
 
-const TIER_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const USAGE_PLAN_ID = /^[A-Za-z0-9]{1,64}$/;
 // API Gateway's own rule for key values: 20 to 128 alphanumeric characters.
 const KEY_VALUE = /^[A-Za-z0-9]{20,128}$/;
-const SCOPE = /^[\x21-\x7e]{1,128}$/;
-const SETTINGS = new Set([
-  "tiers",
-  "defaultTier",
-  "tierScopes",
-  "autoProvision",
-  "maxProvisionedKeys",
-  "provisionTimeoutMs",
-  "retryAfterSeconds",
-  "retiredKeyGraceSeconds",
-]);
+const SETTINGS = new Set(["tiers", "defaultTier", "tierScopes", ...Object.keys(USAGE_PLAN_OPTIONS)]);
 
 /** Checks parsed `USAGE_PLANS` JSON; each message names the setting at fault and never echoes a key value. */
 export function parseUsagePlans(value: unknown): UsagePlansConfig {
@@ -67,11 +58,9 @@ export function parseUsagePlans(value: unknown): UsagePlansConfig {
     tiers,
     defaultTier,
     tierScopes: parseTierScopes(root.tierScopes, tiers),
-    autoProvision: booleanSetting(root.autoProvision, "autoProvision", false),
-    maxProvisionedKeys: integerSetting(root.maxProvisionedKeys, "maxProvisionedKeys", 9_000, 0, 10_000),
-    provisionTimeoutMs: integerSetting(root.provisionTimeoutMs, "provisionTimeoutMs", 1_000, 10, 10_000),
-    retryAfterSeconds: integerSetting(root.retryAfterSeconds, "retryAfterSeconds", 30, 1, 3_600),
-    retiredKeyGraceSeconds: integerSetting(root.retiredKeyGraceSeconds, "retiredKeyGraceSeconds", 3_600, 0, 86_400),
+    ...readUsagePlanOptions(root, (option, problem) => {
+      throw new Error(`${option}: ${problem}`);
+    }),
   };
 }
 
@@ -83,7 +72,8 @@ function parseTiers(value: unknown): Record<string, UsageTier> {
   const plans = new Map<string, string>();
   const poolKeys = new Map<string, string>();
   for (const [name, settings] of entries) {
-    if (!TIER_NAME.test(name)) throw new Error(`tiers: "${name}" is not a tier name (letters, digits, "_" and "-", at most 64)`);
+    const nameProblem = tierNameProblem(name);
+    if (nameProblem) throw new Error(`tiers: "${name}" ${nameProblem}`);
     const tier = object(settings, `tiers.${name}`, 'must be an object such as {"usagePlanId": "abc123", "poolKey": "..."}');
     for (const field of Object.keys(tier)) {
       if (field !== "usagePlanId" && field !== "poolKey") throw new Error(`tiers.${name}: unknown setting "${field}"; a tier has usagePlanId and poolKey`);
@@ -108,7 +98,7 @@ function parseTierScopes(value: unknown, tiers: Record<string, UsageTier>): [str
   if (value === undefined) return [];
   const raw = object(value, "tierScopes", 'must be an object such as {"plan:pro": "pro"}');
   return Object.entries(raw).map(([scope, tier]): [string, string] => {
-    if (!SCOPE.test(scope)) throw new Error(`tierScopes: "${scope}" is not a scope (no spaces, at most 128 characters)`);
+    if (!TIER_SCOPE.test(scope)) throw new Error(`tierScopes: "${scope}" is not a scope (no spaces, at most 128 characters)`);
     if (typeof tier !== "string" || !Object.hasOwn(tiers, tier)) {
       throw new Error(`tierScopes."${scope}": ${JSON.stringify(tier)} is not a tier; the tiers are ${Object.keys(tiers).join(", ")}`);
     }
@@ -119,17 +109,4 @@ function parseTierScopes(value: unknown, tiers: Record<string, UsageTier>): [str
 function object(value: unknown, name: string, expectation: string): Record<string, unknown> {
   if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error(`${name} ${expectation}`);
   return value as Record<string, unknown>;
-}
-
-function booleanSetting(value: unknown, name: string, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== "boolean") throw new Error(`${name}: must be true or false`);
-  return value;
-}
-
-function integerSetting(value: unknown, name: string, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isInteger(value)) throw new Error(`${name}: must be a whole number`);
-  if (value < min || value > max) throw new Error(`${name}: ${value} is outside ${min}..${max}`);
-  return value;
 }

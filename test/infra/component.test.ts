@@ -149,6 +149,7 @@ describe("UserKeyAuthorizer's resources", () => {
       CACHE_TTL_SECONDS: "600",
       NEGATIVE_CACHE_TTL_SECONDS: "15",
       MEMORY_CACHE_TTL_SECONDS: "20",
+      MEMORY_CACHE_MAX_ENTRIES: "10000",
       STALE_IF_ERROR_SECONDS: "120",
       VERIFY_TIMEOUT_MS: "4000",
       DYNAMODB_TIMEOUT_MS: "300",

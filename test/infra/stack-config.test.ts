@@ -9,6 +9,7 @@ const required = { kindeDomain: "https://acme.kinde.com", kindeClientId: "client
 const source = (values: Record<string, string>): ConfigSource => ({
   get: (key) => values[key],
   getSecret: (key) => (values[key] === undefined ? undefined : pulumi.secret(values[key]!)),
+  names: () => Object.keys(values),
 });
 const read = (values: Record<string, string>) => readStackConfig(source({ ...required, ...values }));
 const readWithout = (key: string) => {
@@ -90,7 +91,7 @@ describe("reading the stack configuration", () => {
       [
         "kindeDomain", "kindeClientId", "kindeClientSecret", "restApiIds", "stageNames", "demoApi", "demoStageName", "openApi",
         "cacheTtlSeconds", "negativeCacheTtlSeconds", "memoryCacheTtlSeconds", "staleIfErrorSeconds", "verifyTimeoutMs", "dynamoDbTimeoutMs",
-        "requiredScopes", "allowOrgKeys", "routeScopes", "authorizerType", "authorizerResultTtlSeconds", "memorySizeMb",
+        "memoryCacheMaxEntries", "requiredScopes", "allowOrgKeys", "routeScopes", "authorizerType", "authorizerResultTtlSeconds", "memorySizeMb",
         "auditLogRetentionDays", "auditLogKmsKeyArn", "auditLogMetrics", "cacheTablePointInTimeRecovery", "cacheTableDeletionProtection", "tags",
         "usagePlans",
       ].sort(),
@@ -102,15 +103,15 @@ describe("bad stack configuration stops preview with the setting's name", () => 
   it.each([
     ["cacheTtlSeconds", "0", "keygate:cacheTtlSeconds must be a whole number from 1 to 86400 (got 0)"],
     ["cacheTtlSeconds", "86401", "keygate:cacheTtlSeconds must be a whole number from 1 to 86400 (got 86401)"],
-    ["cacheTtlSeconds", "5m", 'keygate:cacheTtlSeconds must be a whole number (got "5m")'],
+    ["cacheTtlSeconds", "5m", 'keygate:cacheTtlSeconds must be a whole number from 1 to 86400 (got "5m")'],
     ["negativeCacheTtlSeconds", "0", "keygate:negativeCacheTtlSeconds must be a whole number from 1 to 86400"],
     ["memoryCacheTtlSeconds", "86401", "keygate:memoryCacheTtlSeconds must be a whole number from 0 to 86400"],
-    ["staleIfErrorSeconds", "-1", 'keygate:staleIfErrorSeconds must be a whole number (got "-1")'],
+    ["staleIfErrorSeconds", "-1", 'keygate:staleIfErrorSeconds must be a whole number from 0 to 86400 (got "-1")'],
     ["verifyTimeoutMs", "50", "keygate:verifyTimeoutMs must be a whole number from 100 to 30000"],
     ["dynamoDbTimeoutMs", "5000", "keygate:dynamoDbTimeoutMs must be a whole number from 10 to 2000"],
     ["authorizerResultTtlSeconds", "3601", "keygate:authorizerResultTtlSeconds must be a whole number from 0 to 3600 (got 3601)"],
     ["memorySizeMb", "64", "keygate:memorySizeMb must be a whole number from 128 to 10240"],
-    ["auditLogRetentionDays", "42", "keygate:auditLogRetentionDays must be one of CloudWatch's retention periods"],
+    ["auditLogRetentionDays", "42", "keygate:auditLogRetentionDays must be one of 0, 1, 3, 5"],
     ["kindeDomain", "http://acme.kinde.com", 'keygate:kindeDomain must use https:// (got "http://acme.kinde.com")'],
     ["kindeDomain", "https://acme.kinde.com/oauth2/token", "keygate:kindeDomain must be a bare origin"],
     ["kindeClientId", "   ", "keygate:kindeClientId is required"],
@@ -121,20 +122,20 @@ describe("bad stack configuration stops preview with the setting's name", () => 
     ["routeScopes", '{"GET /profile": "read:profile"', "keygate:routeScopes is not valid JSON"],
     ["routeScopes", '["GET /profile"]', "keygate:routeScopes must be a JSON object"],
     ["requiredScopes", '["read profile"]', 'keygate:requiredScopes contains "read profile", which is not a scope name'],
-    ["requiredScopes", "[1, 2]", "keygate:requiredScopes must be a JSON list of strings"],
+    ["requiredScopes", "[1, 2]", 'keygate:requiredScopes contains 1, which is not a scope name'],
     ["requiredScopes", '{"api:access": true}', "keygate:requiredScopes must be a JSON list of strings"],
     ["allowOrgKeys", "yes", 'keygate:allowOrgKeys must be true or false (got "yes")'],
-    ["authorizerType", "cookie", 'keygate:authorizerType must be "REQUEST" or "TOKEN" (got "COOKIE")'],
-    ["restApiIds", "not-an-id", 'keygate:restApiIds must be a REST API id: ten lower-case letters and digits (got "not-an-id")'],
-    ["restApiIds", "a1b2c3d4e5 a1b2c3d4e5", 'keygate:restApiIds repeats apis[0] ("a1b2c3d4e5")'],
-    ["demoStageName", "my demo", 'keygate:demoStageName contains "my demo", which is not a valid stage name'],
+    ["authorizerType", "cookie", 'keygate:authorizerType must be "REQUEST" or "TOKEN" (got "cookie")'],
+    ["restApiIds", "not-an-id", 'keygate:restApiIds contains "not-an-id", which is not a REST API id: ten lower-case letters and digits'],
+    ["restApiIds", "a1b2c3d4e5 a1b2c3d4e5", 'keygate:restApiIds names "a1b2c3d4e5" twice'],
+    ["demoStageName", "my demo", 'keygate:demoStageName must be a stage name: 1 to 128 letters, digits, "-" or "_" (got "my demo")'],
     ["tags", '{"team": 1}', 'keygate:tags has "team": tag keys must be non-empty and values strings'],
   ])("keygate:%s = %j", (key, value, message) => {
     expect(() => read({ [key]: value })).toThrow(message);
   });
 
   it("a stage name that is not a valid stage name, for the APIs named by id", () => {
-    expect(() => read({ restApiIds: "a1b2c3d4e5", stageNames: '["prod", "v1/beta"]' })).toThrow('keygate:stageNames contains "v1/beta", which is not a valid stage name');
+    expect(() => read({ restApiIds: "a1b2c3d4e5", stageNames: '["prod", "v1/beta"]' })).toThrow('keygate:stageNames contains "v1/beta", which is not a stage name');
     expect(() => read({ stageNames: "prod" })).toThrow("keygate:stageNames is set but keygate:restApiIds is empty");
   });
 

@@ -9,6 +9,7 @@ const required = { kindeDomain: "https://acme.kinde.com", kindeClientId: "client
 const source = (values: Record<string, string>): ConfigSource => ({
   get: (key) => values[key],
   getSecret: (key) => (values[key] === undefined ? undefined : pulumi.secret(values[key]!)),
+  names: () => Object.keys(values),
 });
 const read = (values: Record<string, string>) => readStackConfig(source({ ...required, ...values }));
 const plans = {

@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import { beforeAll, describe, expect, it } from "vitest";
+import { USAGE_PLAN_OPTIONS } from "../../lambda/usage/usage-plans-schema";
 import type { UsagePlansSettings, UserKeyAuthorizerArgs } from "../../infra/args";
 import { mockPulumi, registrationsSettled, type MockedProgram } from "./support/pulumi-mocks";
 
@@ -178,7 +179,9 @@ describe("run-time settings", () => {
   it("uses exactly the ranges and defaults the authorizer applies to USAGE_PLANS at start-up", async () => {
     const { parseUsagePlans } = await import("../../lambda/usage/usage-plans-config.js");
     const base = { tiers: { free: { usagePlanId: "abc123", poolKey: "p".repeat(20) } } };
-    for (const [setting, { min, max }] of Object.entries(rules.USAGE_PLAN_RANGES)) {
+    const integers = ["maxProvisionedKeys", "provisionTimeoutMs", "retryAfterSeconds", "retiredKeyGraceSeconds"] as const;
+    for (const setting of integers) {
+      const { min, max } = USAGE_PLAN_OPTIONS[setting].kind;
       expect(() => parseUsagePlans({ ...base, [setting]: min }), `${setting}=${min}`).not.toThrow();
       expect(() => parseUsagePlans({ ...base, [setting]: max }), `${setting}=${max}`).not.toThrow();
       expect(() => parseUsagePlans({ ...base, [setting]: min - 1 }), `${setting}=${min - 1}`).toThrow(setting);
@@ -191,7 +194,7 @@ describe("run-time settings", () => {
       provisionTimeoutMs: defaults.provisionTimeoutMs,
       retryAfterSeconds: defaults.retryAfterSeconds,
       retiredKeyGraceSeconds: defaults.retiredKeyGraceSeconds,
-    }).toEqual(rules.USAGE_PLAN_DEFAULTS);
+    }).toEqual(Object.fromEntries(Object.entries(USAGE_PLAN_OPTIONS).map(([name, option]) => [name, option.default])));
   });
 
   it("accepts the tier names the authorizer accepts, and refuses the ones it refuses", async () => {

@@ -308,6 +308,7 @@ describe("the function's USAGE_PLANS", () => {
         "KINDE_DOMAIN",
         "KINDE_M2M_CLIENT_ID",
         "KINDE_M2M_CLIENT_SECRET_ARN",
+        "MEMORY_CACHE_MAX_ENTRIES",
         "MEMORY_CACHE_TTL_SECONDS",
         "NEGATIVE_CACHE_TTL_SECONDS",
         "STALE_IF_ERROR_SECONDS",

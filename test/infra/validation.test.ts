@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { UserKeyAuthorizerArgs } from "../../infra/args";
+import { SETTINGS, type SettingSpec } from "../../lambda/settings/settings-table";
 import { mockPulumi, registrationsSettled, type MockedProgram } from "./support/pulumi-mocks";
 
 // Every bad setting must stop the program before a resource is registered, with a message that
@@ -39,11 +40,14 @@ beforeAll(async () => {
   validate = await import("../../infra/validate-args.js");
 });
 
+type IntegerSetting = "cacheTtlSeconds" | "negativeCacheTtlSeconds" | "memoryCacheTtlSeconds" | "memoryCacheMaxEntries" | "staleIfErrorSeconds" | "verifyTimeoutMs" | "dynamoDbTimeoutMs" | "authorizerResultTtlSeconds" | "memorySizeMb";
+
 describe("TTLs and budgets outside their range", () => {
-  const cases: [keyof typeof import("../../infra/validate-args").SETTING_RANGES, number, number][] = [
+  const cases: [IntegerSetting, number, number][] = [
     ["cacheTtlSeconds", 1, 86_400],
     ["negativeCacheTtlSeconds", 1, 86_400],
     ["memoryCacheTtlSeconds", 0, 86_400],
+    ["memoryCacheMaxEntries", 1, 1_000_000],
     ["staleIfErrorSeconds", 0, 86_400],
     ["verifyTimeoutMs", 100, 30_000],
     ["dynamoDbTimeoutMs", 10, 2_000],
@@ -60,16 +64,10 @@ describe("TTLs and budgets outside their range", () => {
   it("uses exactly the ranges the authorizer itself enforces at start-up", async () => {
     const { loadConfig } = await import("../../lambda/config.js");
     const base = { KINDE_DOMAIN: "https://acme.kinde.com", KINDE_M2M_CLIENT_ID: "id", KINDE_M2M_CLIENT_SECRET: "secret" };
-    const variables = {
-      cacheTtlSeconds: "CACHE_TTL_SECONDS",
-      negativeCacheTtlSeconds: "NEGATIVE_CACHE_TTL_SECONDS",
-      memoryCacheTtlSeconds: "MEMORY_CACHE_TTL_SECONDS",
-      staleIfErrorSeconds: "STALE_IF_ERROR_SECONDS",
-      verifyTimeoutMs: "VERIFY_TIMEOUT_MS",
-      dynamoDbTimeoutMs: "DYNAMODB_TIMEOUT_MS",
-    } as const;
-    for (const [setting, variable] of Object.entries(variables) as [keyof typeof variables, string][]) {
-      const { min, max } = validate.SETTING_RANGES[setting];
+    for (const [setting] of cases) {
+      const variable = (SETTINGS[setting] as SettingSpec).env?.name;
+      if (variable === undefined) continue;
+      const { min, max } = SETTINGS[setting].kind;
       expect(() => loadConfig({ ...base, [variable]: String(min) }), `${variable}=${min}`).not.toThrow();
       expect(() => loadConfig({ ...base, [variable]: String(max) }), `${variable}=${max}`).not.toThrow();
       if (min > 0) expect(() => loadConfig({ ...base, [variable]: String(min - 1) }), `${variable}=${min - 1}`).toThrow(variable);
@@ -78,7 +76,7 @@ describe("TTLs and budgets outside their range", () => {
   });
 
   it("accepts each range's ends", () => {
-    for (const [setting, { min, max }] of Object.entries(validate.SETTING_RANGES)) {
+    for (const [setting, min, max] of cases) {
       for (const value of [min, max]) expect(() => validate.resolveSettings({ ...good(), [setting]: value }), `${setting} = ${value}`).not.toThrow();
     }
   });
@@ -135,12 +133,12 @@ describe("which APIs to protect", () => {
 
   it.each(["prod stage", "", "prød", "a".repeat(129), "prod/v1"])("refuses the stage name %j", (stage) => {
     expect(build((args) => (args.apis![0]!.stageNames = ["prod", stage]))).toThrow(
-      `args.apis[0].stageNames contains ${JSON.stringify(stage)}, which is not a valid stage name: 1 to 128 letters, digits, "-" or "_"`,
+      `args.apis[0].stageNames contains ${JSON.stringify(stage)}, which is not a stage name: 1 to 128 letters, digits, "-" or "_"`,
     );
   });
 
   it("refuses a stage named twice, and a stage list that is not a list", () => {
-    expect(build((args) => (args.apis![0]!.stageNames = ["prod", "prod"]))).toThrow("args.apis[0].stageNames names a stage twice");
+    expect(build((args) => (args.apis![0]!.stageNames = ["prod", "prod"]))).toThrow('args.apis[0].stageNames names "prod" twice');
     expect(build((args) => (loose(args).apis[0]!.stageNames = "prod"))).toThrow('args.apis[0].stageNames must be a list of stage names (got "prod")');
   });
 
@@ -171,7 +169,7 @@ describe("route rules", () => {
     [{ "GET /profile": "" }, 'args.routeScopes is invalid: "GET /profile": the scope must be a non-empty string'],
     [{ "GET /profile": [] }, 'args.routeScopes is invalid: "GET /profile": the scope must be a non-empty string'],
     [{ "GET /profile": "read profile" }, 'args.routeScopes is invalid: "GET /profile": the scope must be a non-empty string (or a list of them) without spaces'],
-    [["GET /profile"], "args.routeScopes is invalid: must be a JSON object"],
+    [["GET /profile"], "args.routeScopes must be an object: route to scopes"],
   ])("refuses %j", (routeScopes, message) => {
     expect(build((args) => (loose(args).routeScopes = routeScopes))).toThrow(message);
   });
@@ -194,7 +192,7 @@ describe("other settings", () => {
   });
 
   it("refuses a retention CloudWatch does not offer", () => {
-    expect(build((args) => (args.auditLog = { retentionInDays: 42 }))).toThrow("args.auditLog.retentionInDays must be one of CloudWatch's retention periods 0, 1, 3, 5, 7, 14, 30");
+    expect(build((args) => (args.auditLog = { retentionInDays: 42 }))).toThrow("args.auditLog.retentionInDays must be one of 0, 1, 3, 5, 7, 14, 30");
   });
 
   it("refuses flags that are not booleans, and tags that are not strings", () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../../lambda/config";
+import { loadConfig } from "../../lambda/config";
+import { SettingError } from "../../lambda/errors";
 
 const BASE = { KINDE_DOMAIN: "https://acme.kinde.com", KINDE_M2M_CLIENT_ID: "client", KINDE_M2M_CLIENT_SECRET: "s3cret-value" };
 
@@ -59,30 +60,34 @@ describe("loadConfig", () => {
     expect(loadConfig({ ...BASE, CACHE_TTL_SECONDS: "10", MEMORY_CACHE_TTL_SECONDS: "60" }).memoryCacheTtlSeconds).toBe(10);
   });
 
+  it("reads a bare host as its https origin, as the component does", () => {
+    expect(loadConfig({ ...BASE, KINDE_DOMAIN: "acme.kinde.com" }).kinde.domain).toBe("https://acme.kinde.com");
+  });
+
   it("accepts plain http only for loopback hosts", () => {
     expect(loadConfig({ ...BASE, KINDE_DOMAIN: "http://127.0.0.1:8080" }).kinde.domain).toBe("http://127.0.0.1:8080");
     expect(loadConfig({ ...BASE, KINDE_DOMAIN: "http://localhost:8080" }).kinde.domain).toBe("http://localhost:8080");
   });
 
   it.each([
-    [{ KINDE_DOMAIN: undefined }, "KINDE_DOMAIN: is required"],
-    [{ KINDE_DOMAIN: "http://acme.kinde.com" }, "KINDE_DOMAIN: must use https://"],
-    [{ KINDE_DOMAIN: "acme.kinde.com" }, "KINDE_DOMAIN: \"acme.kinde.com\" is not a URL"],
-    [{ KINDE_DOMAIN: "https://acme.kinde.com/api" }, "KINDE_DOMAIN: must be a bare origin"],
-    [{ KINDE_M2M_CLIENT_ID: " " }, "KINDE_M2M_CLIENT_ID: is required"],
-    [{ KINDE_M2M_CLIENT_SECRET: undefined }, "KINDE_M2M_CLIENT_SECRET_ARN: set it"],
-    [{ KINDE_M2M_CLIENT_SECRET: undefined, KINDE_M2M_CLIENT_SECRET_ARN: "keygate-secret" }, "KINDE_M2M_CLIENT_SECRET_ARN: must be a Secrets Manager secret ARN"],
-    [{ CACHE_TTL_SECONDS: "0" }, "CACHE_TTL_SECONDS: 0 is outside 1..86400"],
-    [{ CACHE_TTL_SECONDS: "5m" }, "CACHE_TTL_SECONDS: \"5m\" is not a whole number"],
-    [{ NEGATIVE_CACHE_TTL_SECONDS: "-1" }, "NEGATIVE_CACHE_TTL_SECONDS: \"-1\" is not a whole number"],
-    [{ VERIFY_TIMEOUT_MS: "99999" }, "VERIFY_TIMEOUT_MS: 99999 is outside 100..30000"],
-    [{ DYNAMODB_TIMEOUT_MS: "5000" }, "DYNAMODB_TIMEOUT_MS: 5000 is outside 10..2000"],
-    [{ ALLOW_ORG_KEYS: "yes" }, "ALLOW_ORG_KEYS: \"yes\" must be true or false"],
-    [{ ROUTE_SCOPES: "{GET /a: s}" }, "ROUTE_SCOPES: is not JSON"],
-    [{ ROUTE_SCOPES: '{"GET a": "s"}' }, "ROUTE_SCOPES: \"GET a\": the path must start with"],
+    [{ KINDE_DOMAIN: undefined }, "KINDE_DOMAIN is required"],
+    [{ KINDE_DOMAIN: "http://acme.kinde.com" }, "KINDE_DOMAIN must use https:// (plain http:// is accepted only for loopback hosts)"],
+    [{ KINDE_DOMAIN: "https://acme kinde.com" }, "KINDE_DOMAIN must be a URL such as https://acme.kinde.com"],
+    [{ KINDE_DOMAIN: "https://acme.kinde.com/api" }, "KINDE_DOMAIN must be a bare origin"],
+    [{ KINDE_M2M_CLIENT_ID: " " }, "KINDE_M2M_CLIENT_ID is required"],
+    [{ KINDE_M2M_CLIENT_SECRET: undefined }, "KINDE_M2M_CLIENT_SECRET_ARN set it"],
+    [{ KINDE_M2M_CLIENT_SECRET: undefined, KINDE_M2M_CLIENT_SECRET_ARN: "keygate-secret" }, "KINDE_M2M_CLIENT_SECRET_ARN must be a Secrets Manager secret ARN"],
+    [{ CACHE_TTL_SECONDS: "0" }, "CACHE_TTL_SECONDS must be a whole number from 1 to 86400 (got 0)"],
+    [{ CACHE_TTL_SECONDS: "5m" }, 'CACHE_TTL_SECONDS must be a whole number from 1 to 86400 (got "5m")'],
+    [{ NEGATIVE_CACHE_TTL_SECONDS: "-1" }, 'NEGATIVE_CACHE_TTL_SECONDS must be a whole number from 1 to 86400 (got "-1")'],
+    [{ VERIFY_TIMEOUT_MS: "99999" }, "VERIFY_TIMEOUT_MS must be a whole number from 100 to 30000 (got 99999)"],
+    [{ DYNAMODB_TIMEOUT_MS: "5000" }, "DYNAMODB_TIMEOUT_MS must be a whole number from 10 to 2000 (got 5000)"],
+    [{ ALLOW_ORG_KEYS: "yes" }, 'ALLOW_ORG_KEYS must be true or false (got "yes")'],
+    [{ ROUTE_SCOPES: "{GET /a: s}" }, "ROUTE_SCOPES is not valid JSON"],
+    [{ ROUTE_SCOPES: '{"GET a": "s"}' }, 'ROUTE_SCOPES is invalid: "GET a"'],
   ])("names the variable for %j", (overrides, message) => {
     const error = catchError(() => loadConfig({ ...BASE, ...overrides }));
-    expect(error).toBeInstanceOf(ConfigError);
+    expect(error).toBeInstanceOf(SettingError);
     expect(error.message.startsWith(message)).toBe(true);
     expect(error.message).not.toContain("s3cret-value");
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../../lambda/config";
+import { loadConfig } from "../../lambda/config";
+import { SettingError } from "../../lambda/errors";
 import { usageProvisioningStatements } from "../../lambda/usage/iam-statements";
 import { resolveTier, tierForScopes } from "../../lambda/usage/tier";
 import { parseUsagePlans } from "../../lambda/usage/usage-plans-config";
@@ -19,14 +20,14 @@ function load(usagePlans: unknown, env: Record<string, string> = {}) {
   return loadConfig({ ...BASE, USAGE_PLANS: typeof usagePlans === "string" ? usagePlans : JSON.stringify(usagePlans), ...env });
 }
 
-function configError(usagePlans: unknown, env: Record<string, string> = {}): ConfigError {
+function configError(usagePlans: unknown, env: Record<string, string> = {}): SettingError {
   try {
     load(usagePlans, env);
   } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return error as ConfigError;
+    expect(error).toBeInstanceOf(SettingError);
+    return error as SettingError;
   }
-  throw new Error("expected a ConfigError");
+  throw new Error("expected a SettingError");
 }
 
 describe("USAGE_PLANS", () => {
@@ -59,39 +60,39 @@ describe("USAGE_PLANS", () => {
   });
 
   it.each([
-    ["not json", /^USAGE_PLANS: is not JSON; expected e\.g\. \{"tiers"/],
-    [[], /^USAGE_PLANS: the value must be a JSON object/],
-    [{ ...PLANS, tier: {} }, /^USAGE_PLANS: unknown setting "tier"; the settings are tiers, defaultTier,/],
-    [{ ...PLANS, tiers: {} }, /^USAGE_PLANS: tiers: name at least one tier$/],
-    [{ ...PLANS, tiers: [] }, /^USAGE_PLANS: tiers must be an object of tiers/],
-    [{ ...PLANS, tiers: { "free tier": PLANS.tiers.free } }, /^USAGE_PLANS: tiers: "free tier" is not a tier name/],
-    [{ ...PLANS, tiers: { ...PLANS.tiers, pro: "pro456" } }, /^USAGE_PLANS: tiers\.pro must be an object/],
-    [{ ...PLANS, tiers: { ...PLANS.tiers, pro: { usagePlanId: "pro456", poolKey: PRO_POOL, throttle: {} } } }, /^USAGE_PLANS: tiers\.pro: unknown setting "throttle"/],
-    [{ ...PLANS, tiers: { ...PLANS.tiers, pro: { poolKey: PRO_POOL } } }, /^USAGE_PLANS: tiers\.pro\.usagePlanId: must be a usage plan id/],
-    [{ ...PLANS, tiers: { ...PLANS.tiers, pro: { usagePlanId: "pro-456", poolKey: PRO_POOL } } }, /^USAGE_PLANS: tiers\.pro\.usagePlanId:/],
-    [{ ...PLANS, tiers: { ...PLANS.tiers, pro: { usagePlanId: "pro456" } } }, /^USAGE_PLANS: tiers\.pro\.poolKey: must be the value \(not the id\)/],
-    [{ ...PLANS, tiers: { ...PLANS.tiers, pro: { usagePlanId: "pro456", poolKey: "short" } } }, /^USAGE_PLANS: tiers\.pro\.poolKey: .*20 to 128 letters and digits$/],
-    [{ ...PLANS, tiers: { ...PLANS.tiers, pro: { usagePlanId: "free123", poolKey: PRO_POOL } } }, /^USAGE_PLANS: tiers\.pro\.usagePlanId: tier "free" uses the same plan$/],
-    [{ ...PLANS, tiers: { ...PLANS.tiers, pro: { usagePlanId: "pro456", poolKey: FREE_POOL } } }, /^USAGE_PLANS: tiers\.pro\.poolKey: tier "free" uses the same pool key$/],
-    [{ ...PLANS, defaultTier: undefined }, /^USAGE_PLANS: defaultTier is required with several tiers; one of free, pro$/],
-    [{ ...PLANS, defaultTier: "gold" }, /^USAGE_PLANS: defaultTier: "gold" is not a tier; the tiers are free, pro$/],
-    [{ ...PLANS, tierScopes: { "plan:gold": "gold" } }, /^USAGE_PLANS: tierScopes\."plan:gold": "gold" is not a tier; the tiers are free, pro$/],
-    [{ ...PLANS, tierScopes: { "plan pro": "pro" } }, /^USAGE_PLANS: tierScopes: "plan pro" is not a scope/],
-    [{ ...PLANS, tierScopes: ["plan:pro"] }, /^USAGE_PLANS: tierScopes must be an object such as \{"plan:pro": "pro"\}$/],
-    [{ ...PLANS, autoProvision: "yes" }, /^USAGE_PLANS: autoProvision: must be true or false$/],
-    [{ ...PLANS, maxProvisionedKeys: 10_001 }, /^USAGE_PLANS: maxProvisionedKeys: 10001 is outside 0\.\.10000$/],
-    [{ ...PLANS, maxProvisionedKeys: 1.5 }, /^USAGE_PLANS: maxProvisionedKeys: must be a whole number$/],
-    [{ ...PLANS, provisionTimeoutMs: 5 }, /^USAGE_PLANS: provisionTimeoutMs: 5 is outside 10\.\.10000$/],
-    [{ ...PLANS, retryAfterSeconds: 0 }, /^USAGE_PLANS: retryAfterSeconds: 0 is outside 1\.\.3600$/],
-    [{ ...PLANS, retiredKeyGraceSeconds: -1 }, /^USAGE_PLANS: retiredKeyGraceSeconds: -1 is outside 0\.\.86400$/],
+    ["not json", /^USAGE_PLANS is not JSON; expected e\.g\. \{"tiers"/],
+    [[], /^USAGE_PLANS the value must be a JSON object/],
+    [{ ...PLANS, tier: {} }, /^USAGE_PLANS unknown setting "tier"; the settings are tiers, defaultTier,/],
+    [{ ...PLANS, tiers: {} }, /^USAGE_PLANS tiers: name at least one tier$/],
+    [{ ...PLANS, tiers: [] }, /^USAGE_PLANS tiers must be an object of tiers/],
+    [{ ...PLANS, tiers: { "free tier": PLANS.tiers.free } }, /^USAGE_PLANS tiers: "free tier" is not a tier name/],
+    [{ ...PLANS, tiers: { ...PLANS.tiers, pro: "pro456" } }, /^USAGE_PLANS tiers\.pro must be an object/],
+    [{ ...PLANS, tiers: { ...PLANS.tiers, pro: { usagePlanId: "pro456", poolKey: PRO_POOL, throttle: {} } } }, /^USAGE_PLANS tiers\.pro: unknown setting "throttle"/],
+    [{ ...PLANS, tiers: { ...PLANS.tiers, pro: { poolKey: PRO_POOL } } }, /^USAGE_PLANS tiers\.pro\.usagePlanId: must be a usage plan id/],
+    [{ ...PLANS, tiers: { ...PLANS.tiers, pro: { usagePlanId: "pro-456", poolKey: PRO_POOL } } }, /^USAGE_PLANS tiers\.pro\.usagePlanId:/],
+    [{ ...PLANS, tiers: { ...PLANS.tiers, pro: { usagePlanId: "pro456" } } }, /^USAGE_PLANS tiers\.pro\.poolKey: must be the value \(not the id\)/],
+    [{ ...PLANS, tiers: { ...PLANS.tiers, pro: { usagePlanId: "pro456", poolKey: "short" } } }, /^USAGE_PLANS tiers\.pro\.poolKey: .*20 to 128 letters and digits$/],
+    [{ ...PLANS, tiers: { ...PLANS.tiers, pro: { usagePlanId: "free123", poolKey: PRO_POOL } } }, /^USAGE_PLANS tiers\.pro\.usagePlanId: tier "free" uses the same plan$/],
+    [{ ...PLANS, tiers: { ...PLANS.tiers, pro: { usagePlanId: "pro456", poolKey: FREE_POOL } } }, /^USAGE_PLANS tiers\.pro\.poolKey: tier "free" uses the same pool key$/],
+    [{ ...PLANS, defaultTier: undefined }, /^USAGE_PLANS defaultTier is required with several tiers; one of free, pro$/],
+    [{ ...PLANS, defaultTier: "gold" }, /^USAGE_PLANS defaultTier: "gold" is not a tier; the tiers are free, pro$/],
+    [{ ...PLANS, tierScopes: { "plan:gold": "gold" } }, /^USAGE_PLANS tierScopes\."plan:gold": "gold" is not a tier; the tiers are free, pro$/],
+    [{ ...PLANS, tierScopes: { "plan pro": "pro" } }, /^USAGE_PLANS tierScopes: "plan pro" is not a scope/],
+    [{ ...PLANS, tierScopes: ["plan:pro"] }, /^USAGE_PLANS tierScopes must be an object such as \{"plan:pro": "pro"\}$/],
+    [{ ...PLANS, autoProvision: "yes" }, /^USAGE_PLANS autoProvision: must be true or false \(got "yes"\)$/],
+    [{ ...PLANS, maxProvisionedKeys: 10_001 }, /^USAGE_PLANS maxProvisionedKeys: must be a whole number from 0 to 10000 \(got 10001\)$/],
+    [{ ...PLANS, maxProvisionedKeys: 1.5 }, /^USAGE_PLANS maxProvisionedKeys: must be a whole number from 0 to 10000 \(got 1.5\)$/],
+    [{ ...PLANS, provisionTimeoutMs: 5 }, /^USAGE_PLANS provisionTimeoutMs: must be a whole number from 10 to 10000 \(got 5\)$/],
+    [{ ...PLANS, retryAfterSeconds: 0 }, /^USAGE_PLANS retryAfterSeconds: must be a whole number from 1 to 3600 \(got 0\)$/],
+    [{ ...PLANS, retiredKeyGraceSeconds: -1 }, /^USAGE_PLANS retiredKeyGraceSeconds: must be a whole number from 0 to 86400 \(got -1\)$/],
   ])("rejects %j with a message naming the setting", (value, message) => {
     const error = configError(value);
-    expect(error.variable).toBe("USAGE_PLANS");
+    expect(error.setting).toBe("USAGE_PLANS");
     expect(error.message).toMatch(message);
   });
 
   it("needs CACHE_TABLE_NAME to provision keys", () => {
-    expect(configError(PLANS, { CACHE_TABLE_NAME: "" }).message).toBe("USAGE_PLANS: autoProvision needs CACHE_TABLE_NAME");
+    expect(configError(PLANS, { CACHE_TABLE_NAME: "" }).message).toBe("USAGE_PLANS autoProvision needs CACHE_TABLE_NAME");
     expect(load({ ...PLANS, autoProvision: false }, { CACHE_TABLE_NAME: "" }).usagePlans?.autoProvision).toBe(false);
   });
 

@@ -163,7 +163,7 @@ describe("npm start", () => {
 
   it.each([
     [{ PORT: "http" }, /keygate: PORT must be a whole number from 0 to 65535, not "http"/],
-    [{ PORT: "0", KEYGATE_CONFIG: "nope.yaml" }, /keygate: KEYGATE_CONFIG: no file at .*nope\.yaml/],
+    [{ PORT: "0", KEYGATE_CONFIG: "nope.yaml" }, /keygate: KEYGATE_CONFIG no file at .*nope\.yaml/],
     [{ PORT: "0", KEYGATE_LOCAL_KEYS: "nope.json" }, /keygate: KEYGATE_LOCAL_KEYS \(.*nope\.json\): no such file/],
   ])("explains bad input and exits with 1: %j", async (env, message) => {
     const cwd = mkdtempSync(join(scratch, "bad-"));
@@ -181,7 +181,7 @@ describe("npm start with a bad stack setting", () => {
     const run = start({ PORT: "0" }, cwd);
     expect(await run.exited).toBe(1);
     // The message `pulumi preview` prints for the same value, with the file named.
-    expect(run.stderr()).toMatch(/keygate: keygate:verifyTimeoutMs \(in Pulumi\.dev\.yaml\): must be a whole number from 100 to 30000 \(got 5\)/);
+    expect(run.stderr()).toMatch(/keygate: keygate:verifyTimeoutMs \(in Pulumi\.dev\.yaml\) must be a whole number from 100 to 30000 \(got 5\)/);
     expect(run.stdout()).not.toContain("Keygate local gateway on");
   });
 });

@@ -9,7 +9,7 @@ import { parse } from "yaml";
 import { readStackConfig, STACK_CONFIG_KEYS } from "../../infra/stack-config";
 import { packageRoot } from "../../lambda/bundle";
 import { authorizerEnvironment, checkAuthorizerEnvironment } from "../../local/authorizer-environment";
-import { KNOWN_SETTINGS, loadSettingsFile, parseStackConfig, settingsPath, SettingsError } from "../../local/stack-config";
+import { loadSettingsFile, parseStackConfig, settingsPath, SettingsError } from "../../local/stack-config";
 
 const kinde = { domain: "http://127.0.0.1:9", clientId: "id", clientSecret: "secret" };
 const dynamodb = { endpoint: "http://127.0.0.1:8", tableName: "t", credentials: { accessKeyId: "local", secretAccessKey: "local" } };
@@ -60,7 +60,22 @@ config:
 
   it("uses the deployed defaults for what is unset", () => {
     const { settings } = parseYaml("config: {}\n");
-    expect(settings).toEqual({ kindeClientSecretEncrypted: false, requiredScopes: [], routeScopes: {}, allowOrgKeys: false, authorizerResultTtlSeconds: 300 });
+    // Every default written out, as the deployed function gets them: the two can never disagree.
+    expect(settings).toEqual({
+      kindeClientSecretEncrypted: false,
+      cacheTtlSeconds: 300,
+      negativeCacheTtlSeconds: 30,
+      memoryCacheTtlSeconds: 30,
+      memoryCacheMaxEntries: 10_000,
+      staleIfErrorSeconds: 0,
+      verifyTimeoutMs: 2_500,
+      dynamoDbTimeoutMs: 250,
+      requiredScopes: [],
+      routeScopes: {},
+      allowOrgKeys: false,
+      authorizerResultTtlSeconds: 300,
+      authorizerType: "REQUEST",
+    });
     expect(parseStackConfig(null).settings.authorizerResultTtlSeconds).toBe(300);
   });
 
@@ -70,20 +85,21 @@ config:
     expect(settings.kindeClientSecret).toBeUndefined();
   });
 
-  it("warns about a setting nobody reads", () => {
-    const { warnings } = parseYaml("config:\n  keygate:cacheTTLSeconds: 30\n  other:thing: 1\n");
-    expect(warnings).toEqual(["keygate:cacheTTLSeconds is not a Keygate setting; it is ignored (a typo?)"]);
-  });
-
-  it("knows every stack setting the Pulumi program reads", () => {
-    expect(STACK_CONFIG_KEYS.filter((key) => !KNOWN_SETTINGS.includes(key))).toEqual([]);
+  it("refuses a setting nobody reads, naming the closest one, and leaves other namespaces alone", () => {
+    expect(() => parseYaml("config:\n  keygate:cacheTTLSeconds: 30\n  other:thing: 1\n")).toThrow(
+      "keygate:cacheTTLSeconds (in Pulumi.test.yaml) is not a Keygate setting; did you mean keygate:cacheTtlSeconds?",
+    );
+    // A misspelt requiredScopes would otherwise run with no scope enforced.
+    expect(() => parseYaml("config:\n  keygate:requiredScope: api:access\n")).toThrow("keygate:requiredScope (in Pulumi.test.yaml) is not a Keygate setting; did you mean keygate:requiredScopes?");
+    expect(() => parseYaml("config:\n  keygate:somethingElseEntirely: 1\n")).toThrow("is not a Keygate setting (the settings are listed in docs/configuration.md)");
+    expect(parseYaml("config:\n  other:thing: 1\n").warnings).toEqual([]);
   });
 
   // The messages are those `pulumi preview` prints for the same values (infra/stack-settings.ts), with the file named.
   it.each([
-    ["keygate:cacheTtlSeconds: abc", /keygate:cacheTtlSeconds \(in Pulumi.test.yaml\): must be a whole number \(got "abc"\)/],
+    ["keygate:cacheTtlSeconds: abc", /keygate:cacheTtlSeconds \(in Pulumi.test.yaml\) must be a whole number from 1 to 86400 \(got "abc"\)/],
     ["keygate:authorizerResultTtlSeconds: 3601", /keygate:authorizerResultTtlSeconds .*must be a whole number from 0 to 3600 \(got 3601\)/],
-    ["keygate:verifyTimeoutMs: 5", /keygate:verifyTimeoutMs \(in Pulumi.test.yaml\): must be a whole number from 100 to 30000 \(got 5\)/],
+    ["keygate:verifyTimeoutMs: 5", /keygate:verifyTimeoutMs \(in Pulumi.test.yaml\) must be a whole number from 100 to 30000 \(got 5\)/],
     ["keygate:allowOrgKeys: yes-please", /keygate:allowOrgKeys .*must be true or false/],
     ["keygate:routeScopes: '{not json'", /keygate:routeScopes .*is not valid JSON/],
     ["keygate:routeScopes: [a, b]", /keygate:routeScopes .*must be a JSON object/],
@@ -114,10 +130,12 @@ config:
     ];
     for (const values of cases) {
       const all: Record<string, string> = { ...kinde, ...values };
-      const preview = message(() => readStackConfig({ get: (key) => all[key], getSecret: (key) => (all[key] === undefined ? undefined : pulumi.secret(all[key]!)) }));
+      const preview = message(() =>
+        readStackConfig({ get: (key) => all[key], getSecret: (key) => (all[key] === undefined ? undefined : pulumi.secret(all[key]!)), names: () => Object.keys(all) }),
+      );
       const local = message(() => parseStackConfig({ config: Object.fromEntries(Object.entries(all).map(([key, value]) => [`keygate:${key}`, value])) }, "Pulumi.test.yaml"));
       expect(preview, JSON.stringify(values)).toMatch(/^keygate:\S+ /);
-      expect(local, JSON.stringify(values)).toBe(preview.replace(/^(keygate:\S+) /, "$1 (in Pulumi.test.yaml): "));
+      expect(local, JSON.stringify(values)).toBe(preview.replace(/^(keygate:\S+) /, "$1 (in Pulumi.test.yaml) "));
     }
   });
 
@@ -199,13 +217,13 @@ describe("which file", () => {
     expect(settingsPath({}, dir)).toBe(join(dir, "Pulumi.dev.yaml"));
     writeFileSync(join(dir, "Pulumi.prod.yaml"), "config: {}\n");
     expect(settingsPath({ KEYGATE_CONFIG: "Pulumi.prod.yaml" }, dir)).toBe(join(dir, "Pulumi.prod.yaml"));
-    expect(() => settingsPath({ KEYGATE_CONFIG: "missing.yaml" }, dir)).toThrow(/KEYGATE_CONFIG: no file at/);
+    expect(() => settingsPath({ KEYGATE_CONFIG: "missing.yaml" }, dir)).toThrow(/KEYGATE_CONFIG no file at/);
     expect(loadSettingsFile(join(dir, "Pulumi.prod.yaml")).source).toMatchObject({ kind: "stack-file", stack: "prod" });
   });
 
   it("explains a file that is not YAML", () => {
     writeFileSync(join(dir, "Pulumi.bad.yaml"), "config:\n  a: [unclosed\n");
-    expect(() => loadSettingsFile(join(dir, "Pulumi.bad.yaml"))).toThrow(/KEYGATE_CONFIG: Pulumi.bad.yaml is not valid YAML/);
+    expect(() => loadSettingsFile(join(dir, "Pulumi.bad.yaml"))).toThrow(/KEYGATE_CONFIG Pulumi.bad.yaml is not valid YAML/);
   });
 });
 
@@ -237,8 +255,8 @@ describe("the authorizer's environment", () => {
     // The stack's rules refuse these values first (see above); settings made some other way still meet the authorizer's.
     const settings = { ...parseYaml("config: {}\n").settings, verifyTimeoutMs: 5, routeScopes: { "FETCH /x": "a" } };
     const env = authorizerEnvironment(settings, kinde, dynamodb, "us-east-1", {});
-    expect(() => checkAuthorizerEnvironment(env, "Pulumi.test.yaml")).toThrow(/keygate:verifyTimeoutMs \(in Pulumi.test.yaml\): 5 is outside 100\.\.30000 \(authorizer variable VERIFY_TIMEOUT_MS\)/);
+    expect(() => checkAuthorizerEnvironment(env, "Pulumi.test.yaml")).toThrow(/keygate:verifyTimeoutMs \(in Pulumi.test.yaml\) must be a whole number from 100 to 30000 \(got 5\) \(authorizer variable VERIFY_TIMEOUT_MS\)/);
     const env2 = authorizerEnvironment({ ...settings, verifyTimeoutMs: 1000 }, kinde, dynamodb, "us-east-1", {});
-    expect(() => checkAuthorizerEnvironment(env2)).toThrow(/keygate:routeScopes: .*unknown method "FETCH"/);
+    expect(() => checkAuthorizerEnvironment(env2)).toThrow(/keygate:routeScopes .*"FETCH \/x"/);
   });
 });

@@ -1,0 +1,309 @@
+/**
+ * Every Keygate setting, declared once: where it is read (the authorizer's environment variable,
+ * the component's argument, the stack's `keygate:` key), what it holds, its default, and what it is
+ * for. The authorizer's `loadConfig` and environment encoder, the component's defaults and checks,
+ * the stack reader, `npm start`'s stack-file reader and docs/configuration.md are all derived from
+ * this table: a setting added here is a setting everywhere.
+ */
+import type { UsagePlansSettings } from "../usage/usage-plans-schema";
+import { boolean, integer, jsonObject, kindeOrigin, oneOf, oneOfNumbers, routeScopes, text, wordList, type SettingKind, type WordRule } from "./setting-kinds";
+
+export interface SettingSpec<T = unknown> {
+  readonly kind: SettingKind<T>;
+  /**
+   * The authorizer's environment variable. A `reference` is written by whoever builds the
+   * environment (a resource's name or ARN, the secret, the encoded usage plans), not from the
+   * setting's value; the authorizer still reads and checks it.
+   */
+  readonly env?: { readonly name: string; readonly reference?: true; readonly kind?: SettingKind<T> };
+  /** Path of the component's argument, e.g. `cacheTtlSeconds`, `auditLog.retentionInDays`. */
+  readonly arg?: string;
+  /** The stack setting, `keygate:<stackKey>`. */
+  readonly stackKey?: string;
+  /** Unset means: no value (`undefined`), or required where `required` says so. */
+  readonly default?: T;
+  readonly required?: boolean;
+  /** The value is a secret: never echoed, stored in Secrets Manager, passed as a Pulumi secret. */
+  readonly secret?: boolean;
+  /** Used by `npm start` (the authorizer's and the local gateway's settings); the others only shape a deployment. */
+  readonly local?: boolean;
+  /** One line for the configuration reference. */
+  readonly doc: string;
+}
+
+// Checks each entry against its kind's value type, and keeps the entry's own type (which fields it sets).
+const spec = <T, const S extends SettingSpec<T>>(setting: S & SettingSpec<T>): S => setting;
+
+// The authorizer splits REQUIRED_SCOPES on spaces and commas, so a scope cannot contain either.
+const SCOPE: WordRule = { pattern: /^[\x21-\x2b\x2d-\x7e]{1,128}$/, one: "a scope name", many: "scope names", rule: "1 to 128 printable characters without spaces or commas" };
+// REST API ids are ten lower-case letters and digits.
+const REST_API_ID: WordRule = { pattern: /^[a-z0-9]{10}$/, one: "a REST API id", many: "REST API ids", rule: "ten lower-case letters and digits" };
+// API Gateway: "alphanumeric characters, hyphens, and underscores", at most 128.
+const STAGE_NAME: WordRule = { pattern: /^[A-Za-z0-9_-]{1,128}$/, one: "a stage name", many: "stage names", rule: '1 to 128 letters, digits, "-" or "_"' };
+const SECRET_ARN: WordRule = {
+  pattern: /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/,
+  one: "a Secrets Manager secret ARN",
+  many: "Secrets Manager secret ARNs",
+  rule: "`arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME`",
+};
+
+/** CloudWatch Logs accepts only these retention periods; 0 means never expire. */
+export const LOG_RETENTION_DAYS = [0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+
+const tags = jsonObject<Record<string, string>>("tag keys to string values", (value, problem) => {
+  for (const [key, tag] of Object.entries(value)) {
+    if (key === "" || typeof tag !== "string") return problem(`has ${JSON.stringify(key)}: tag keys must be non-empty and values strings`);
+  }
+  return { ...(value as Record<string, string>) };
+});
+
+/** `usagePlans` as written; its shape is checked by the component's usage-plan rules (docs/usage-plans.md). */
+const usagePlans = jsonObject<UsagePlansSettings>("tiers, defaultTier, tierScopes, users, autoProvision, ... (docs/usage-plans.md)", (value) => value as unknown as UsagePlansSettings);
+
+export const SETTINGS = {
+  kindeDomain: spec({
+    kind: kindeOrigin({ loopbackHttp: false }),
+    env: { name: "KINDE_DOMAIN", kind: kindeOrigin({ loopbackHttp: true }) },
+    arg: "kinde.domain",
+    stackKey: "kindeDomain",
+    required: true,
+    local: true,
+    doc: "The Kinde business whose API keys are accepted.",
+  }),
+  clientId: spec({
+    kind: text(),
+    env: { name: "KINDE_M2M_CLIENT_ID", reference: true },
+    arg: "kinde.clientId",
+    stackKey: "kindeClientId",
+    required: true,
+    local: true,
+    doc: "Client id of the Kinde M2M application that holds the `read:api_keys` scope.",
+  }),
+  clientSecret: spec({
+    kind: text({ secret: true }),
+    env: { name: "KINDE_M2M_CLIENT_SECRET", reference: true },
+    arg: "kinde.clientSecret",
+    stackKey: "kindeClientSecret",
+    required: true,
+    secret: true,
+    local: true,
+    doc: "That application's client secret. Deployed, it is kept in Secrets Manager and the function gets only its ARN; the variable is for local use.",
+  }),
+  clientSecretArn: spec({
+    kind: text({ word: SECRET_ARN }),
+    env: { name: "KINDE_M2M_CLIENT_SECRET_ARN", reference: true },
+    doc: "Set by the component: the Secrets Manager secret holding the client secret.",
+  }),
+  cacheTableName: spec({
+    kind: text(),
+    env: { name: "CACHE_TABLE_NAME", reference: true },
+    doc: "Set by the component: the DynamoDB verdict cache table. Unset means memory-only caching.",
+  }),
+  cacheTtlSeconds: spec({
+    kind: integer(1, 86_400),
+    env: { name: "CACHE_TTL_SECONDS" },
+    arg: "cacheTtlSeconds",
+    stackKey: "cacheTtlSeconds",
+    default: 300,
+    local: true,
+    doc: "Lifetime of a positive verdict in the shared cache, seconds.",
+  }),
+  negativeCacheTtlSeconds: spec({
+    kind: integer(1, 86_400),
+    env: { name: "NEGATIVE_CACHE_TTL_SECONDS" },
+    arg: "negativeCacheTtlSeconds",
+    stackKey: "negativeCacheTtlSeconds",
+    default: 30,
+    local: true,
+    doc: "Lifetime of a negative verdict (invalid, revoked or unknown key), seconds.",
+  }),
+  memoryCacheTtlSeconds: spec({
+    kind: integer(0, 86_400),
+    env: { name: "MEMORY_CACHE_TTL_SECONDS" },
+    arg: "memoryCacheTtlSeconds",
+    stackKey: "memoryCacheTtlSeconds",
+    default: 30,
+    local: true,
+    doc: "Lifetime of a verdict in one container's memory, seconds; capped at `cacheTtlSeconds`.",
+  }),
+  memoryCacheMaxEntries: spec({
+    kind: integer(1, 1_000_000),
+    env: { name: "MEMORY_CACHE_MAX_ENTRIES" },
+    arg: "memoryCacheMaxEntries",
+    stackKey: "memoryCacheMaxEntries",
+    default: 10_000,
+    local: true,
+    doc: "Most verdicts one container keeps in memory.",
+  }),
+  staleIfErrorSeconds: spec({
+    kind: integer(0, 86_400),
+    env: { name: "STALE_IF_ERROR_SECONDS" },
+    arg: "staleIfErrorSeconds",
+    stackKey: "staleIfErrorSeconds",
+    default: 0,
+    local: true,
+    doc: "While Kinde is unreachable, keep allowing a key whose positive verdict expired less than this long ago, seconds. 0: never allow without a fresh verdict.",
+  }),
+  verifyTimeoutMs: spec({
+    kind: integer(100, 30_000),
+    env: { name: "VERIFY_TIMEOUT_MS" },
+    arg: "verifyTimeoutMs",
+    stackKey: "verifyTimeoutMs",
+    default: 2_500,
+    local: true,
+    doc: "Budget for one Kinde verification including retries, milliseconds.",
+  }),
+  dynamoDbTimeoutMs: spec({
+    kind: integer(10, 2_000),
+    env: { name: "DYNAMODB_TIMEOUT_MS" },
+    arg: "dynamoDbTimeoutMs",
+    stackKey: "dynamoDbTimeoutMs",
+    default: 250,
+    local: true,
+    doc: "Budget for one DynamoDB call before the shared cache is skipped, milliseconds.",
+  }),
+  requiredScopes: spec({
+    kind: wordList(SCOPE, "merge"),
+    env: { name: "REQUIRED_SCOPES" },
+    arg: "requiredScopes",
+    stackKey: "requiredScopes",
+    default: [] as string[],
+    local: true,
+    doc: "Scopes every key must carry, e.g. `api:access`.",
+  }),
+  allowOrgKeys: spec({
+    kind: boolean,
+    env: { name: "ALLOW_ORG_KEYS" },
+    arg: "allowOrgKeys",
+    stackKey: "allowOrgKeys",
+    default: false,
+    local: true,
+    doc: "Accept organization-level keys (principal `org:<org_code>`). Default: user keys only.",
+  }),
+  routeScopes: spec({
+    kind: routeScopes,
+    env: { name: "ROUTE_SCOPES" },
+    arg: "routeScopes",
+    stackKey: "routeScopes",
+    default: {},
+    local: true,
+    doc: "Scopes a key needs per route (docs/route-rules.md). Routes without a rule are open to every authenticated key.",
+  }),
+  usagePlans: spec({
+    kind: usagePlans,
+    env: { name: "USAGE_PLANS", reference: true },
+    arg: "usagePlans",
+    stackKey: "usagePlans",
+    local: true,
+    doc: "Per-user throttles and quotas through API Gateway usage plans (docs/usage-plans.md). Unset: requests are not metered per user.",
+  }),
+  authorizerType: spec({
+    kind: oneOf(["REQUEST", "TOKEN"] as const),
+    arg: "authorizerType",
+    stackKey: "authorizerType",
+    default: "REQUEST",
+    local: true,
+    doc: "`REQUEST` (the function sees headers and source IP) or `TOKEN`.",
+  }),
+  authorizerResultTtlSeconds: spec({
+    // API Gateway's limit for the authorizer result cache.
+    kind: integer(0, 3_600),
+    arg: "authorizerResultTtlSeconds",
+    stackKey: "authorizerResultTtlSeconds",
+    default: 300,
+    local: true,
+    doc: "How long API Gateway reuses an answer for the same `Authorization` header, seconds; 0 disables it. A revoked key stays usable this long.",
+  }),
+  openApi: spec({
+    kind: boolean,
+    arg: "openApi",
+    stackKey: "openApi",
+    default: false,
+    doc: "Also create the role and the `openApiSecurityScheme` output for REST APIs defined with OpenAPI.",
+  }),
+  memorySizeMb: spec({
+    // Lambda's limits.
+    kind: integer(128, 10_240),
+    arg: "memorySizeMb",
+    stackKey: "memorySizeMb",
+    default: 256,
+    doc: "The function's memory, MB.",
+  }),
+  auditLogRetentionInDays: spec({
+    kind: oneOfNumbers(LOG_RETENTION_DAYS, "CloudWatch's retention periods, 0 = never expire"),
+    arg: "auditLog.retentionInDays",
+    stackKey: "auditLogRetentionDays",
+    default: 365,
+    doc: "Days the audit records are kept.",
+  }),
+  auditLogKmsKeyArn: spec({
+    kind: text(),
+    arg: "auditLog.kmsKeyArn",
+    stackKey: "auditLogKmsKeyArn",
+    doc: "KMS key to encrypt the audit log group with; its key policy must allow CloudWatch Logs in this Region.",
+  }),
+  auditLogMetrics: spec({
+    kind: boolean,
+    arg: "auditLog.metrics",
+    stackKey: "auditLogMetrics",
+    default: true,
+    doc: "A metric filter counting decisions by `decision` and `reason` (namespace `Keygate`).",
+  }),
+  pointInTimeRecovery: spec({
+    kind: boolean,
+    arg: "cacheTable.pointInTimeRecovery",
+    stackKey: "cacheTablePointInTimeRecovery",
+    default: false,
+    doc: "Point-in-time recovery for the cache table (it only holds cached verdicts).",
+  }),
+  deletionProtection: spec({
+    kind: boolean,
+    arg: "cacheTable.deletionProtection",
+    stackKey: "cacheTableDeletionProtection",
+    default: false,
+    doc: "Deletion protection for the cache table (losing it only costs Kinde calls).",
+  }),
+  tags: spec({
+    kind: tags,
+    arg: "tags",
+    stackKey: "tags",
+    doc: "Tags for every taggable resource. Never put a secret here.",
+  }),
+  restApiIds: spec({
+    kind: wordList(REST_API_ID, "refuse"),
+    stackKey: "restApiIds",
+    default: [] as string[],
+    doc: "Stack only: ids of existing REST APIs to protect. Empty: the stack creates and protects a demo API.",
+  }),
+  stageNames: spec({
+    kind: wordList(STAGE_NAME, "refuse"),
+    stackKey: "stageNames",
+    default: [] as string[],
+    doc: "Stack only: the stages of those APIs that serve protected methods (required with usage plans).",
+  }),
+  demoApi: spec({
+    kind: boolean,
+    stackKey: "demoApi",
+    default: true,
+    doc: "Stack only: create and protect the demo API when `restApiIds` is empty.",
+  }),
+  demoStageName: spec({
+    kind: text({ word: STAGE_NAME }),
+    stackKey: "demoStageName",
+    default: "demo",
+    doc: "Stack only: the demo API's stage.",
+  }),
+};
+
+export type SettingName = keyof typeof SETTINGS;
+
+/** The value type of a setting. */
+export type SettingValue<N extends SettingName> = (typeof SETTINGS)[N]["kind"] extends SettingKind<infer T> ? T : never;
+
+/** Every setting's stack key, `keygate:<key>`. */
+export const STACK_KEYS: readonly string[] = Object.values(SETTINGS).flatMap((setting: SettingSpec) => (setting.stackKey ? [setting.stackKey] : []));
+
+/** The settings that have a default, and the default. */
+export const SETTING_DEFAULTS = Object.fromEntries(
+  Object.entries(SETTINGS).flatMap(([name, setting]: [string, SettingSpec]) => (setting.default !== undefined ? [[name, setting.default]] : [])),
+) as { readonly [N in SettingName as (typeof SETTINGS)[N] extends { default: unknown } ? N : never]: SettingValue<N> };
