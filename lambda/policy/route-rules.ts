@@ -116,7 +116,8 @@ export function denyResources(rule: RouteRule): string[] {
 
 /**
  * The concrete paths the rule's Deny covers beyond what API Gateway routes to its template, as
- * sentences with an example each: what an operator needs to know because the rule fails closed.
+ * Markdown sentences that start with an example path in backticks: what an operator needs to
+ * know because the rule fails closed.
  */
 export function extraPathsCovered(rule: RouteRule): string[] {
   const segments = templateSegments(rule.path);
@@ -125,10 +126,10 @@ export function extraPathsCovered(rule: RouteRule): string[] {
   const extras: string[] = [];
   for (const [index, segment] of segments.entries()) {
     if (segment.kind === "parameter") {
-      extras.push(`${sample(index, "a/b")}: {${segment.name}} becomes IAM's "*", which also matches several segments`);
-      extras.push(`${sample(index, "")}: an empty {${segment.name}} ("*" also matches nothing)`);
+      extras.push(`\`${sample(index, "a/b")}\`: \`{${segment.name}}\` becomes IAM's \`*\`, which also matches several segments`);
+      extras.push(`\`${sample(index, "")}\`: an empty \`{${segment.name}}\` (\`*\` also matches nothing)`);
     } else if (segment.kind === "greedy") {
-      extras.push(`${sample(index, "")}: an empty {${segment.name}+} ("*" also matches nothing)`);
+      extras.push(`\`${sample(index, "")}\`: an empty \`{${segment.name}+}\` (\`*\` also matches nothing)`);
     }
   }
   return extras;

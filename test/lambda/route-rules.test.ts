@@ -105,18 +105,18 @@ describe("extraPathsCovered", () => {
 
   it("names the deeper and empty paths a {name} also covers", () => {
     expect(extras("GET /reports/{name}")).toEqual([
-      '/reports/a/b: {name} becomes IAM\'s "*", which also matches several segments',
-      '/reports/: an empty {name} ("*" also matches nothing)',
+      "`/reports/a/b`: `{name}` becomes IAM's `*`, which also matches several segments",
+      "`/reports/`: an empty `{name}` (`*` also matches nothing)",
     ]);
     expect(extras("DELETE /users/{id}/sessions")).toEqual([
-      '/users/a/b/sessions: {id} becomes IAM\'s "*", which also matches several segments',
-      '/users//sessions: an empty {id} ("*" also matches nothing)',
+      "`/users/a/b/sessions`: `{id}` becomes IAM's `*`, which also matches several segments",
+      "`/users//sessions`: an empty `{id}` (`*` also matches nothing)",
     ]);
   });
 
   it("names the empty path a {proxy+} also covers, down to the root", () => {
-    expect(extras("ANY /files/{proxy+}")).toEqual(['/files/: an empty {proxy+} ("*" also matches nothing)']);
-    expect(extras("ANY /{proxy+}")).toEqual(['/: an empty {proxy+} ("*" also matches nothing)']);
+    expect(extras("ANY /files/{proxy+}")).toEqual(["`/files/`: an empty `{proxy+}` (`*` also matches nothing)"]);
+    expect(extras("ANY /{proxy+}")).toEqual(["`/`: an empty `{proxy+}` (`*` also matches nothing)"]);
   });
 
   it("names nothing for literals, the root and * (which means what IAM's * means)", () => {
@@ -130,7 +130,7 @@ describe("extraPathsCovered", () => {
       const policy = buildPolicy(parseMethodArn(`${PROD}/GET/`)!, new Set(), [rule]);
       const verb = rule.method === "ANY" ? "GET" : rule.method;
       for (const extra of extraPathsCovered(rule)) {
-        const path = extra.slice(0, extra.indexOf(": "));
+        const path = /^`([^`]*)`: /.exec(extra)![1]!;
         expect([extra, evaluatePolicy(policy, `${PROD}/${verb}${path}`)]).toEqual([extra, "explicit-deny"]);
       }
     }
