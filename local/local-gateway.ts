@@ -19,7 +19,11 @@ import type { UsagePlanLimiter } from "./usage-plan-limiter";
 
 /** API Gateway's payload limit. */
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
-/** A REST API's limit on the request line and headers together (a quota that cannot be raised). */
+/**
+ * A REST API's limit on the request line and headers together (a quota that cannot be raised).
+ * API Gateway documents no gateway response of its own for it; REQUEST_TOO_LARGE (413) is the one
+ * it documents for an oversized request, so that is the answer here.
+ */
 export const MAX_HEADER_BYTES = 10_240;
 /**
  * Node's own parser limit, set far above API Gateway's so that oversized requests reach the
@@ -201,7 +205,8 @@ export class LocalGateway {
   /** The request fields of a REQUEST authorizer event (and of the proxy event), as API Gateway fills them. */
   private requestShape(req: IncomingMessage, url: URL, facts: RequestFacts, headers: CollectedHeaders) {
     const s = this.options.stage;
-    const route = facts.route ?? { resource: "/{proxy+}", pathParameters: { proxy: facts.path.slice(1) } };
+    const route = facts.route;
+    if (!route) throw new Error("the request was not routed to a resource");
     const query = collectQuery(url);
     const now = new Date();
     const sourceIp = (req.socket.remoteAddress ?? "127.0.0.1").replace(/^::ffff:/, "");
@@ -295,7 +300,7 @@ export class LocalGateway {
     } else {
       socket.destroy(error);
     }
-    // The request line is somewhere in what the parser already dropped: the line says so.
+    // The parser has already dropped the request line, so the console line shows "-" for it.
     this.options.onRequest?.({ requestId, method: "-", path: "-", status: answer.statusCode, latencyMs: 0, origin: "gateway", reason: "headers_too_large" });
   }
 

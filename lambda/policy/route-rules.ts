@@ -29,8 +29,8 @@ export type TemplateSegment =
   | { kind: "wildcard" };
 
 const METHODS = new Set<string>([...HTTP_VERBS, "ANY"]);
-// The characters API Gateway allows in a resource's path part. They are never percent-encoded in
-// a request, and none of them is an IAM wildcard, so a literal means the same in a method ARN.
+// The characters API Gateway allows in a resource's path part. A client has no reason to
+// percent-encode them, and none is an IAM wildcard, so a literal reads the same in a method ARN.
 const LITERAL = /^[A-Za-z0-9._-]+$/;
 const PARAMETER = /^\{([A-Za-z0-9._-]+)(\+?)\}$/;
 const SCOPE_PATTERN = /^[\x21-\x7e]{1,128}$/;
