@@ -14,6 +14,7 @@ export type GatewayResponseType =
   | "THROTTLED"
   | "QUOTA_EXCEEDED"
   | "REQUEST_TOO_LARGE"
+  | "MISSING_AUTHENTICATION_TOKEN"
   | "BAD_GATEWAY";
 
 export interface GatewayResponse {
@@ -32,6 +33,7 @@ const ERROR_TYPES: Record<GatewayResponseType, string> = {
   THROTTLED: "TooManyRequestsException",
   QUOTA_EXCEEDED: "LimitExceededException",
   REQUEST_TOO_LARGE: "RequestEntityTooLargeException",
+  MISSING_AUTHENTICATION_TOKEN: "MissingAuthenticationTokenException",
   BAD_GATEWAY: "InternalServerErrorException",
 };
 
@@ -41,6 +43,8 @@ const DEFAULTS: Record<Exclude<GatewayResponseType, (typeof GATEWAY_RESPONSES)[n
   THROTTLED: { statusCode: 429, message: "Too Many Requests" },
   QUOTA_EXCEEDED: { statusCode: 429, message: "Limit Exceeded" },
   REQUEST_TOO_LARGE: { statusCode: 413, message: "Request Too Long" },
+  // No resource and method match the request: API Gateway answers this, not 404.
+  MISSING_AUTHENTICATION_TOKEN: { statusCode: 403, message: "Missing Authentication Token" },
   // A Lambda proxy integration that answers something API Gateway cannot use.
   BAD_GATEWAY: { statusCode: 502, message: "Internal server error" },
 };

@@ -17,9 +17,10 @@ import { DEMO_KEYS, demoSettings, type DemoKey } from "./demo-keys";
 import { ensureCacheTable, localDynamoDbClient, startEmbeddedDynamoDb, type EmbeddedDynamoDb } from "./embedded-dynamodb";
 import { KindeEmulator, type LocalKey } from "./kinde-emulator";
 import { liveKeysFile } from "./keys-file";
-import { LocalGateway, type RequestLogEntry, type StageIdentity } from "./local-gateway";
+import { DEFAULT_RESOURCES, LocalGateway, type RequestLogEntry, type StageIdentity } from "./local-gateway";
 import { loadSettingsFile, settingsPath, type KeygateSettings, type LoadedSettings } from "./stack-config";
 import { startLocalUsagePlans, usagePlansVariableForCheck, type LocalUsagePlans } from "./local-usage-plans";
+import { templateSegments, type RouteRule } from "../lambda/policy/route-rules";
 import type { UsagePlanLimiter } from "./usage-plan-limiter";
 
 export interface KeygateLocalOptions {
@@ -200,6 +201,7 @@ export async function startKeygateLocal(options: KeygateLocalOptions = {}): Prom
       cache,
       ...(usage ? { usage } : {}),
       backend: demoBackend,
+      resources: apiResources(config.routeRules),
       ...(options.onRequest ? { onRequest: options.onRequest } : {}),
     });
     const requestedPort = options.port ?? 3000;
@@ -292,4 +294,13 @@ function auditSink(option: KeygateLocalOptions["auditLog"], cwd: string, listene
       tee(line);
     },
   };
+}
+
+/**
+ * The local API's resources: a root and a greedy catch-all, plus each route rule's template, as
+ * the protected API would have them (a rule with a `*` segment names no single resource).
+ */
+function apiResources(rules: readonly RouteRule[]): string[] {
+  const templates = rules.filter((rule) => !templateSegments(rule.path).some((segment) => segment.kind === "wildcard")).map((rule) => rule.path);
+  return [...DEFAULT_RESOURCES, ...templates];
 }

@@ -5,7 +5,8 @@
  * evaluation against the method ARN, usage plans, then the integration.
  */
 import { randomUUID } from "node:crypto";
-import type { IncomingMessage, ServerResponse } from "node:http";
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import type { PolicyDocument } from "../lambda/policy/build-policy";
 import { evaluatePolicy } from "../lambda/policy/evaluate-policy";
@@ -13,10 +14,25 @@ import type { Invocation } from "./authorizer-host";
 import { AuthorizerResultCache, type AuthorizerPolicyResult, type CachedAuthorization } from "./authorizer-result-cache";
 import { gatewayResponse, type GatewayResponse, type GatewayResponseType } from "./gateway-responses";
 import { LoopbackHttpServer } from "./loopback-http-server";
+import { ResourceRouter, type RouteMatch } from "./resource-router";
 import type { UsagePlanLimiter } from "./usage-plan-limiter";
 
 /** API Gateway's payload limit. */
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
+/**
+ * A REST API's limit on the request line and headers together (a quota that cannot be raised).
+ * API Gateway documents no gateway response of its own for it; REQUEST_TOO_LARGE (413) is the one
+ * it documents for an oversized request, so that is the answer here.
+ */
+export const MAX_HEADER_BYTES = 10_240;
+/**
+ * Node's own parser limit, set far above API Gateway's so that oversized requests reach the
+ * handler and get API Gateway's answer with their method and path; beyond it, the client-error
+ * path gives the same answer without them.
+ */
+const NODE_MAX_HEADER_BYTES = 1024 * 1024;
+/** A Lambda proxy API: the root and a greedy catch-all, so every path has a resource. */
+export const DEFAULT_RESOURCES = ["/", "/{proxy+}"] as const;
 
 export interface StageIdentity {
   partition: string;
@@ -34,12 +50,14 @@ export interface LocalGatewayOptions {
   /** Present when usage plans are configured: every method then requires an API key (from the authorizer). */
   usage?: UsagePlanLimiter;
   backend: (event: APIGatewayProxyEvent) => APIGatewayProxyResult | Promise<APIGatewayProxyResult>;
+  /** The API's resource templates (default {@link DEFAULT_RESOURCES}); requests are routed among them as API Gateway does. */
+  resources?: readonly string[];
   onRequest?: (entry: RequestLogEntry) => void;
 }
 
 /** Where the request's authorization came from. */
 export type VerdictOrigin =
-  /** Answered by the gateway alone (no identity source, request too large): the authorizer was not called. */
+  /** Answered by the gateway alone (no identity source, no resource, request too large): the authorizer was not called. */
   | "gateway"
   /** API Gateway's own authorizer result cache. */
   | "gateway-cache"
@@ -72,15 +90,21 @@ interface RequestFacts {
   method: string;
   path: string;
   started: number;
+  /** The resource the request was routed to, once known. */
+  route?: RouteMatch;
 }
 
 export class LocalGateway {
   private readonly http: LoopbackHttpServer;
+  private readonly router: ResourceRouter;
+  private readonly overflowed = new WeakSet<Socket>();
 
   constructor(private readonly options: LocalGatewayOptions) {
-    this.http = new LoopbackHttpServer((req, res) => void this.handle(req, res));
+    this.router = new ResourceRouter(options.resources ?? DEFAULT_RESOURCES);
+    this.http = new LoopbackHttpServer((req, res) => void this.handle(req, res), { maxHeaderSize: NODE_MAX_HEADER_BYTES });
     // A malformed HTTP request gets a 400 from Node; a reset client must not crash the process.
-    this.http.server.on("clientError", (error, socket) => {
+    this.http.server.on("clientError", (error: NodeJS.ErrnoException, socket: Socket) => {
+      if (error.code === "HPE_HEADER_OVERFLOW") return this.headerOverflow(error, socket);
       if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
       else socket.destroy(error);
     });
@@ -112,6 +136,9 @@ export class LocalGateway {
   private async serve(req: IncomingMessage, res: ServerResponse, facts: RequestFacts): Promise<void> {
     const url = requestUrl(req.url);
     facts.path = safeDecode(url.pathname);
+    if (headerBytes(req) > MAX_HEADER_BYTES) return this.fail(res, facts, "REQUEST_TOO_LARGE", { origin: "gateway", reason: "headers_too_large" });
+    facts.route = this.router.route(url.pathname);
+    if (!facts.route) return this.fail(res, facts, "MISSING_AUTHENTICATION_TOKEN", { origin: "gateway", reason: "no_resource" });
     const body = await readBody(req);
     if (body === undefined) return this.fail(res, facts, "REQUEST_TOO_LARGE", { origin: "gateway", reason: "request_too_large" });
 
@@ -178,22 +205,24 @@ export class LocalGateway {
   /** The request fields of a REQUEST authorizer event (and of the proxy event), as API Gateway fills them. */
   private requestShape(req: IncomingMessage, url: URL, facts: RequestFacts, headers: CollectedHeaders) {
     const s = this.options.stage;
+    const route = facts.route;
+    if (!route) throw new Error("the request was not routed to a resource");
     const query = collectQuery(url);
     const now = new Date();
     const sourceIp = (req.socket.remoteAddress ?? "127.0.0.1").replace(/^::ffff:/, "");
     return {
-      resource: "/{proxy+}",
+      resource: route.resource,
       path: facts.path,
       httpMethod: facts.method,
       headers: headers.single,
       multiValueHeaders: Object.fromEntries(headers.multi),
       queryStringParameters: query.single,
       multiValueQueryStringParameters: query.multi,
-      pathParameters: { proxy: facts.path.slice(1) },
+      pathParameters: route.pathParameters,
       stageVariables: {},
       requestContext: {
         resourceId: "local0",
-        resourcePath: "/{proxy+}",
+        resourcePath: route.resource,
         httpMethod: facts.method,
         extendedRequestId: facts.requestId.slice(0, 16),
         requestTime: apiGatewayTime(now),
@@ -248,6 +277,31 @@ export class LocalGateway {
       isBase64Encoded: false,
       requestContext: { ...shape.requestContext, authorizer },
     } as unknown as APIGatewayProxyEvent; // the literal carries more identity fields than the type lists
+  }
+
+  /**
+   * Headers beyond even Node's parser limit: the same answer as {@link MAX_HEADER_BYTES} gives,
+   * written on the socket, and the console line, instead of Node's bare 431.
+   */
+  private headerOverflow(error: NodeJS.ErrnoException, socket: Socket): void {
+    // The parser reports every further chunk of the same request too: answer and log it once.
+    if (this.overflowed.has(socket)) return;
+    this.overflowed.add(socket);
+    const requestId = randomUUID();
+    const answer = gatewayResponse("REQUEST_TOO_LARGE", requestId);
+    const body = Buffer.from(answer.body);
+    if (socket.writable) {
+      const head = [`HTTP/1.1 ${answer.statusCode} ${STATUS_CODES[answer.statusCode] ?? ""}`, ...Object.entries(answer.headers).map(([name, value]) => `${name}: ${value}`), `content-length: ${body.length}`, "connection: close"];
+      socket.end(Buffer.concat([Buffer.from(`${head.join("\r\n")}\r\n\r\n`, "latin1"), body]));
+      // Drain what the client is still sending: closing with unread data would reset the
+      // connection and could lose the answer. A client that never stops is cut off.
+      socket.resume();
+      socket.setTimeout(5_000, () => socket.destroy());
+    } else {
+      socket.destroy(error);
+    }
+    // The parser has already dropped the request line, so the console line shows "-" for it.
+    this.options.onRequest?.({ requestId, method: "-", path: "-", status: answer.statusCode, latencyMs: 0, origin: "gateway", reason: "headers_too_large" });
   }
 
   private fail(res: ServerResponse, facts: RequestFacts, type: GatewayResponseType, log: Omit<RequestLogEntry, keyof RequestFacts | "status" | "latencyMs" | "requestId">): void {
@@ -380,6 +434,16 @@ function collectQuery(url: URL): { single: Record<string, string> | null; multi:
   const names = Object.keys(multi);
   if (names.length === 0) return { single: null, multi: null };
   return { single: Object.fromEntries(names.map((n) => [n, multi[n]![multi[n]!.length - 1]!])), multi };
+}
+
+/**
+ * The request line and header names and values, in bytes, as API Gateway counts them against its
+ * limit (the separators are left out, so a request right at the limit is not refused early).
+ */
+function headerBytes(req: IncomingMessage): number {
+  let total = Buffer.byteLength(`${req.method ?? ""} ${req.url ?? ""} HTTP/${req.httpVersion}`, "latin1");
+  for (const item of req.rawHeaders) total += Buffer.byteLength(item, "latin1");
+  return total;
 }
 
 async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {

@@ -3,7 +3,7 @@
  * tests' stand-ins need one: it listens on loopback (or the host given), tracks its connections, and
  * stops by ending them rather than waiting for idle keep-alive ones to time out.
  */
-import { createServer, type RequestListener, type Server } from "node:http";
+import { createServer, type RequestListener, type Server, type ServerOptions } from "node:http";
 import type { Socket } from "node:net";
 
 export class LoopbackHttpServer {
@@ -11,8 +11,8 @@ export class LoopbackHttpServer {
   private readonly sockets = new Set<Socket>();
   private base: { url: string; port: number } | undefined;
 
-  constructor(listener: RequestListener) {
-    this.server = createServer(listener);
+  constructor(listener: RequestListener, options: ServerOptions = {}) {
+    this.server = createServer(options, listener);
     this.server.on("connection", (socket) => {
       this.sockets.add(socket);
       socket.on("close", () => this.sockets.delete(socket));

@@ -19,8 +19,15 @@ export function evaluatePolicy(policy: PolicyDocument, methodArn: string): Polic
   return allowed ? "allow" : "no-match";
 }
 
-/** IAM wildcards: `*` matches any run of characters (`/` included), `?` exactly one. */
-export function matchesWildcard(pattern: string, value: string): boolean {
+/**
+ * IAM wildcards: `*` matches any run of characters (`/` included), `?` exactly one; everything
+ * else matches itself, case-sensitively. Characters are code points, so `?` matches one non-ASCII
+ * character even when JavaScript stores it as two UTF-16 units. Backtracking only to the last `*`
+ * keeps the cost at most pattern length × value length.
+ */
+export function matchesWildcard(patternText: string, valueText: string): boolean {
+  const pattern = Array.from(patternText);
+  const value = Array.from(valueText);
   let p = 0;
   let v = 0;
   let starP = -1;

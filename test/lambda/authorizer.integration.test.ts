@@ -163,7 +163,7 @@ describe("authenticating", () => {
     const bob = await c.handler(requestEvent(`Bearer ${BOB}`));
     expect(bob.policyDocument.Statement).toEqual([
       { Action: "execute-api:Invoke", Effect: "Allow", Resource: [`${STAGE_ARN}/*/*`] },
-      { Action: "execute-api:Invoke", Effect: "Deny", Resource: [`${STAGE_ARN}/POST/lambda-request`] },
+      { Action: "execute-api:Invoke", Effect: "Deny", Resource: [`${STAGE_ARN}/POST/lambda-request`, `${STAGE_ARN}/POST/lambda-request/`] },
     ]);
     expect(c.last()).toMatchObject({ decision: "deny", reason: "route_scope_missing", user_id: "kp_bob" });
     const alice = await c.handler(requestEvent(`Bearer ${ALICE}`));

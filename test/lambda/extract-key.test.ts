@@ -1,6 +1,7 @@
 import type { APIGatewayRequestAuthorizerEvent } from "aws-lambda";
 import { describe, expect, it } from "vitest";
 import { extractKey, MAX_KEY_LENGTH } from "../../lambda/key/extract-key";
+import { hashKey } from "../../lambda/key/fingerprint";
 import { fixture, requestEvent, tokenEvent } from "../support/aws-events";
 
 describe("extractKey", () => {
@@ -58,8 +59,67 @@ describe("extractKey", () => {
     expect(extractKey(tokenEvent(header))).toEqual({ ok: false, reason: "malformed_key" });
   });
 
+  it.each([
+    ["both casings in headers", { Authorization: "Bearer k_live_one", authorization: "Bearer k_live_two" }, {}],
+    ["both casings in headers, same value", { Authorization: "Bearer k_live_one", authorization: "Bearer k_live_one" }, {}],
+    ["both casings in multiValueHeaders", {}, { Authorization: ["Bearer k_live_one"], authorization: ["Bearer k_live_two"] }],
+    ["both casings in multiValueHeaders, one empty", {}, { Authorization: ["Bearer k_live_one"], AUTHORIZATION: [""] }],
+    ["one casing in each map with different values", { Authorization: "Bearer k_live_one" }, { authorization: ["Bearer k_live_two"] }],
+  ])("refuses case-variant duplicate Authorization headers: %s", (_, headers, multiValueHeaders) => {
+    const event = requestEvent();
+    event.headers = headers;
+    event.multiValueHeaders = multiValueHeaders;
+    expect(extractKey(event)).toEqual({ ok: false, reason: "malformed_key" });
+  });
+
+  it("accepts the same header in both maps under different casings, as API Gateway fills them", () => {
+    const event = requestEvent();
+    event.headers = { authorization: "Bearer k_live_one" };
+    event.multiValueHeaders = { Authorization: ["Bearer k_live_one"] };
+    expect(extractKey(event)).toEqual({ ok: true, key: "k_live_one" });
+  });
+
+  it.each([
+    ["a non-ASCII letter", "Bearer k_live_caf\u00e9"],
+    ["a lone high surrogate", "Bearer X\uD800"],
+    ["a lone low surrogate", "Bearer X\uDC00"],
+    ["an emoji", "Bearer k_\u{1F511}"],
+    ["U+FFFD", "Bearer X\uFFFD"],
+    ["a line separator after the key", "Bearer k_live_abc\u2028"],
+    ["a tab between scheme and key", "Bearer\tk_live_abc"],
+    ["no space after the scheme", "Bearerk_live_abc"],
+  ])("refuses %s before hashing", (_, header) => {
+    expect(extractKey(tokenEvent(header))).toEqual({ ok: false, reason: "malformed_key" });
+    expect(extractKey(requestEvent(header))).toEqual({ ok: false, reason: "malformed_key" });
+  });
+
+  it("accepts every printable ASCII character in a key, and several spaces after the scheme", () => {
+    const key = Array.from({ length: 0x7e - 0x21 + 1 }, (_, i) => String.fromCharCode(0x21 + i)).join("");
+    expect(extractKey(tokenEvent(`Bearer ${key}`))).toEqual({ ok: true, key });
+    expect(extractKey(tokenEvent(`  bEaReR    ${key}\t`))).toEqual({ ok: true, key });
+  });
+
+  it("answers in one pass for a header built to make a backtracking pattern quadratic", () => {
+    // Sizes stay where a backtracking pattern would take seconds, not hours, so a regression
+    // shows as a slow run or the test's timeout rather than a hang.
+    for (const header of [`Bearer${" ".repeat(32_000)}\u2028`, `Bearer${" ".repeat(32_000)}\u2028x`, `Bearer${" ".repeat(32_000)}\nx`]) {
+      expect(extractKey(tokenEvent(header))).toEqual({ ok: false, reason: "malformed_key" });
+      expect(extractKey(requestEvent(header))).toEqual({ ok: false, reason: "malformed_key" });
+    }
+  });
+
   it("accepts a key of exactly the maximum length", () => {
     const key = "a".repeat(MAX_KEY_LENGTH);
     expect(extractKey(tokenEvent(`Bearer ${key}`))).toEqual({ ok: true, key });
+  });
+});
+
+describe("hashKey", () => {
+  it("hashes a well-formed key as SHA-256 hex", () => {
+    expect(hashKey("abc")).toBe("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  });
+
+  it.each([["X\uD800"], ["X\uFFFD"], ["caf\u00e9"], ["two words"], [""], ["a".repeat(MAX_KEY_LENGTH + 1)]])("refuses to hash %j", (key) => {
+    expect(() => hashKey(key)).toThrow(TypeError);
   });
 });

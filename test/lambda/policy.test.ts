@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { buildPolicy } from "../../lambda/policy/build-policy";
+import { buildPolicy, type PolicyDocument } from "../../lambda/policy/build-policy";
 import { evaluatePolicy, matchesWildcard } from "../../lambda/policy/evaluate-policy";
 import { parseMethodArn } from "../../lambda/policy/method-arn";
-import { parseRouteScopes } from "../../lambda/policy/route-rules";
+import { HTTP_VERBS, parseRouteScopes } from "../../lambda/policy/route-rules";
 import { assertScalarContext, buildAuthorizerContext } from "../../lambda/policy/authorizer-context";
 
 const ARN = "arn:aws:execute-api:eu-west-1:123456789012:puhdx84jy9/prod/POST/lambda-request";
@@ -46,7 +46,11 @@ describe("buildPolicy", () => {
     const policy = buildPolicy(target, new Set(["read:profile", "write:orders"]), rules);
     expect(policy.Statement).toEqual([
       { Action: "execute-api:Invoke", Effect: "Allow", Resource: [`${stage}/*/*`] },
-      { Action: "execute-api:Invoke", Effect: "Deny", Resource: [`${stage}/POST/orders`, `${stage}/*/admin`] },
+      {
+        Action: "execute-api:Invoke",
+        Effect: "Deny",
+        Resource: [`${stage}/POST/orders`, `${stage}/POST/orders/`, ...HTTP_VERBS.flatMap((verb) => [`${stage}/${verb}/admin`, `${stage}/${verb}/admin/`])],
+      },
     ]);
   });
 
@@ -77,14 +81,49 @@ describe("matchesWildcard", () => {
     ["*", "", true],
     ["a*b*c", "a-b-b-c", true],
     ["a*b*c", "a-b-b-d", false],
+    ["a?c", "a/c", true],
+    ["GET/*", "GET/a/b/c", true],
+    ["GET/*", "GET/", true],
+    ["get/x", "GET/x", false],
+    ["GET/X", "GET/x", false],
+    ["x/?", "x/\u{1F511}", true],
+    ["x/??", "x/\u{1F511}", false],
+    ["x/?", "x/é", true],
+    ["*/admin/*", "GET/foo/admin/x", true],
+    ["a**b", "ab", true],
+    ["", "", true],
+    ["", "a", false],
   ])("%s against %s is %s", (pattern, value, expected) => expect(matchesWildcard(pattern, value)).toBe(expected));
+});
+
+describe("evaluatePolicy", () => {
+  const arn = `arn:aws:execute-api:eu-west-1:123456789012:puhdx84jy9/prod/GET/a`;
+  const statement = (Effect: "Allow" | "Deny", Resource: string[], Action = "execute-api:Invoke") => ({ Action, Effect, Resource });
+  // Policies from elsewhere may name any action; Keygate's own type only lists the one it writes.
+  const doc = (...Statement: ReturnType<typeof statement>[]) => ({ Version: "2012-10-17", Statement }) as unknown as PolicyDocument;
+
+  it("lets an explicit Deny win whatever the statement order", () => {
+    const allow = statement("Allow", ["arn:aws:execute-api:*"]);
+    const deny = statement("Deny", [arn]);
+    expect(evaluatePolicy(doc(allow, deny), arn)).toBe("explicit-deny");
+    expect(evaluatePolicy(doc(deny, allow), arn)).toBe("explicit-deny");
+  });
+
+  it("reads actions case-insensitively with wildcards, and ignores statements for other actions", () => {
+    expect(evaluatePolicy(doc(statement("Allow", [arn], "Execute-API:*")), arn)).toBe("allow");
+    expect(evaluatePolicy(doc(statement("Allow", [arn]), statement("Deny", [arn], "execute-api:ManageConnections")), arn)).toBe("allow");
+  });
+
+  it("matches nothing when no statement names the resource", () => {
+    expect(evaluatePolicy(doc(statement("Allow", [`${arn}/b`])), arn)).toBe("no-match");
+  });
 });
 
 describe("parseRouteScopes", () => {
   it("normalizes verbs and accepts a scope list", () => {
     expect(parseRouteScopes({ "get /a": "s", "ANY /b/*": ["x", "y", "x"] })).toEqual([
       { method: "GET", path: "/a", scopes: ["s"] },
-      { method: "*", path: "/b/*", scopes: ["x", "y"] },
+      { method: "ANY", path: "/b/*", scopes: ["x", "y"] },
     ]);
   });
 
