@@ -23,6 +23,8 @@ export interface AuthorizerConfig {
   staleIfErrorSeconds: number;
   verifyTimeoutMs: number;
   dynamoDbTimeoutMs: number;
+  /** Distinct failed keys per source IP per minute before that IP's unknown keys are refused without asking Kinde; 0 turns the limit off. */
+  failedKeysPerIpPerMinute: number;
   requiredScopes: string[];
   allowOrgKeys: boolean;
   routeRules: RouteRule[];
@@ -72,6 +74,7 @@ export function loadConfig(env: Env = process.env): AuthorizerConfig {
     staleIfErrorSeconds: integer(env, "STALE_IF_ERROR_SECONDS", 0, 0, 86_400),
     verifyTimeoutMs: integer(env, "VERIFY_TIMEOUT_MS", 2_500, 100, 30_000),
     dynamoDbTimeoutMs: integer(env, "DYNAMODB_TIMEOUT_MS", 250, 10, 2_000),
+    failedKeysPerIpPerMinute: integer(env, "FAILED_KEYS_PER_IP_PER_MINUTE", 20, 0, 10_000),
     requiredScopes: scopeList(env, "REQUIRED_SCOPES"),
     allowOrgKeys: boolean(env, "ALLOW_ORG_KEYS", false),
     routeRules: routeRules(env),
