@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { loadConfig } from "../../lambda/config";
 import { IpFailureBudget } from "../../lambda/flood/ip-failure-budget";
 
 const hash = (n: number) => createHash("sha256").update(`key-${n}`).digest("hex");
@@ -28,5 +29,15 @@ describe("IpFailureBudget", () => {
     for (let ip = 0; ip < 1_000; ip++) budget.settle(`ip-${ip}`, hash(ip), true, 0);
     expect(budget.exhausted("ip-999", hash(0), 1)).toBe(true);
     expect(budget.exhausted("ip-0", hash(1), 1)).toBe(false);
+  });
+});
+
+describe("FAILED_KEYS_PER_IP_PER_MINUTE", () => {
+  const base = { KINDE_DOMAIN: "https://acme.kinde.com", KINDE_M2M_CLIENT_ID: "client", KINDE_M2M_CLIENT_SECRET: "s3cret-value" };
+  const read = (value?: string) => loadConfig(value === undefined ? base : { ...base, FAILED_KEYS_PER_IP_PER_MINUTE: value }).failedKeysPerIpPerMinute;
+
+  it("defaults to 20, takes 0 (off) to 10,000, and refuses anything else", () => {
+    expect([read(), read("0"), read("10000")]).toEqual([20, 0, 10_000]);
+    for (const bad of ["10001", "-1", "5.5", "many"]) expect(() => read(bad)).toThrow(/^FAILED_KEYS_PER_IP_PER_MINUTE: /);
   });
 });
