@@ -120,6 +120,11 @@ export interface UserKeyAuthorizerArgs {
   verifyTimeoutMs?: number;
   /** Budget for one DynamoDB call before the cache is skipped, milliseconds (10..2000). Default 250. */
   dynamoDbTimeoutMs?: number;
+  /**
+   * Distinct failed keys one source IP may present per minute in one container before its unknown
+   * keys are refused without asking Kinde (0..10000; 0 turns it off). Default 20.
+   */
+  failedKeysPerIpPerMinute?: number;
   /** Scopes every key must carry, e.g. `["api:access"]`. Default none. */
   requiredScopes?: string[];
   /** Accept organization-level keys (principal `org:<org_code>`). Default false: user keys only. */

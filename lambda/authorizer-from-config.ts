@@ -6,13 +6,27 @@ import { DynamoDbVerdictStore } from "./cache/dynamodb-verdict-store";
 import { MemoryVerdictCache } from "./cache/memory-verdict-cache";
 import type { AuthorizerConfig } from "./config";
 import { clientSecretSource } from "./kinde/client-secret";
+import { IpFailureBudget } from "./flood/ip-failure-budget";
+import { CircuitBreaker, DEFAULT_BREAKER } from "./kinde/circuit-breaker";
 import { M2MTokenProvider } from "./kinde/m2m-token";
 import { KindeVerifyClient } from "./kinde/verify-client";
 import { usageKeyResolverFromConfig, type UsageWiringOptions } from "./usage/usage-from-config";
 import { VerdictResolver } from "./verdict/verdict-resolver";
 
-export function authorizerFromConfig(config: AuthorizerConfig, audit: AuditWriter = stdoutAuditWriter(), usageOptions: UsageWiringOptions = {}) {
-  const tokens = new M2MTokenProvider(config.kinde.domain, config.kinde.clientId, clientSecretSource(config.kinde));
+/** The container's clock and randomness; tests replace them to drive time. */
+export interface AuthorizerRuntime {
+  now?: () => number;
+  random?: () => number;
+}
+
+export function authorizerFromConfig(
+  config: AuthorizerConfig,
+  audit: AuditWriter = stdoutAuditWriter(),
+  usageOptions: UsageWiringOptions = {},
+  runtime: AuthorizerRuntime = {},
+) {
+  const now = runtime.now ?? Date.now;
+  const tokens = new M2MTokenProvider(config.kinde.domain, config.kinde.clientId, clientSecretSource(config.kinde, now), now);
   const dynamodb = config.cacheTableName
     ? new DynamoDBClient({
         // A cache must answer fast or be skipped: no retries, short connection and request timeouts.
@@ -20,14 +34,22 @@ export function authorizerFromConfig(config: AuthorizerConfig, audit: AuditWrite
         requestHandler: { connectionTimeout: config.dynamoDbTimeoutMs, requestTimeout: config.dynamoDbTimeoutMs },
       })
     : undefined;
+  const lifetimes = { positiveMs: config.cacheTtlSeconds * 1000, negativeMs: config.negativeCacheTtlSeconds * 1000 };
+  const staleIfErrorMs = config.staleIfErrorSeconds * 1000;
+  const breaker = new CircuitBreaker(new KindeVerifyClient(config.kinde.domain, tokens, now), { ...DEFAULT_BREAKER, now, random: runtime.random ?? Math.random });
   const verdicts = new VerdictResolver({
-    memory: new MemoryVerdictCache(config.memoryCacheMaxEntries, config.memoryCacheTtlSeconds * 1000),
-    store: dynamodb && config.cacheTableName ? new DynamoDbVerdictStore(dynamodb, config.cacheTableName, config.dynamoDbTimeoutMs, config.staleIfErrorSeconds * 1000) : undefined,
-    kinde: new KindeVerifyClient(config.kinde.domain, tokens),
-    lifetimes: { positiveMs: config.cacheTtlSeconds * 1000, negativeMs: config.negativeCacheTtlSeconds * 1000 },
-    staleIfErrorMs: config.staleIfErrorSeconds * 1000,
+    memory: new MemoryVerdictCache({ maxEntries: config.memoryCacheMaxEntries, ttlMs: config.memoryCacheTtlSeconds * 1000, lifetimes }),
+    store:
+      dynamodb && config.cacheTableName
+        ? new DynamoDbVerdictStore({ client: dynamodb, tableName: config.cacheTableName, timeoutMs: config.dynamoDbTimeoutMs, lifetimes, staleIfErrorMs })
+        : undefined,
+    kinde: breaker,
+    lifetimes,
+    staleIfErrorMs,
     verifyTimeoutMs: config.verifyTimeoutMs,
+    ...(config.failedKeysPerIpPerMinute > 0 ? { ipFailureBudget: new IpFailureBudget({ maxFailedKeysPerMinute: config.failedKeysPerIpPerMinute }) } : {}),
+    now,
   });
   const usage = usageKeyResolverFromConfig(config, dynamodb, usageOptions);
-  return createAuthorizer({ config, verdicts, audit, ...(usage ? { usage } : {}) });
+  return createAuthorizer({ config, verdicts, audit, breaker, ...(usage ? { usage } : {}) });
 }

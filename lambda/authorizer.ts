@@ -3,8 +3,10 @@ import type { AuditRecord, AuditWriter } from "./audit/audit-log";
 import type { AuthorizerConfig } from "./config";
 import { decide, type Identity } from "./decision";
 import { VerificationUnavailableError } from "./errors";
+import { IpFailureBudgetExceededError } from "./flood/ip-failure-budget";
 import { extractKey, type AuthorizerEvent } from "./key/extract-key";
 import { fingerprint, hashKey } from "./key/fingerprint";
+import type { BreakerState } from "./kinde/circuit-breaker";
 import { buildAuthorizerContext } from "./policy/authorizer-context";
 import { buildPolicy } from "./policy/build-policy";
 import { evaluatePolicy } from "./policy/evaluate-policy";
@@ -25,6 +27,8 @@ export interface AuthorizerDependencies {
   verdicts: Pick<VerdictResolver, "resolve">;
   audit: AuditWriter;
   usage?: UsageKeyResolver;
+  /** The Kinde circuit breaker, whose state goes into the audit record when it is not closed. */
+  breaker?: { state(): BreakerState };
 }
 
 export type AuthorizerHandler = (event: AuthorizerEvent, context?: Partial<Context>) => Promise<APIGatewayAuthorizerResult>;
@@ -40,6 +44,10 @@ export function createAuthorizer(deps: AuthorizerDependencies): AuthorizerHandle
     const target = parseMethodArn(event?.methodArn);
     const record: Partial<AuditRecord> = { ...describeRequest(event, target), cold_start: coldStart, function_request_id: context?.awsRequestId };
     coldStart = false;
+    const noteBreaker = () => {
+      const state = deps.breaker?.state();
+      if (state !== undefined && state !== "closed") record.breaker = state;
+    };
     const finish = (fields: Pick<AuditRecord, "decision" | "reason"> & Partial<AuditRecord>) =>
       deps.audit({ ...record, ...fields, latency_ms: Math.round((performance.now() - started) * 1000) / 1000 } as AuditRecord);
 
@@ -58,12 +66,18 @@ export function createAuthorizer(deps: AuthorizerDependencies): AuthorizerHandle
 
     let resolved;
     try {
-      resolved = await deps.verdicts.resolve(keyHash, extraction.key);
+      resolved = await deps.verdicts.resolve(keyHash, extraction.key, record.source_ip);
     } catch (error) {
+      noteBreaker();
+      if (error instanceof IpFailureBudgetExceededError) {
+        finish({ decision: "deny", reason: error.reason });
+        throw new Error(UNAUTHORIZED);
+      }
       const cause = error instanceof VerificationUnavailableError ? error.message : `internal: ${(error as Error).name}`;
       finish({ decision: "error", reason: "upstream_unavailable", upstream_error: cause });
       throw new Error("Authorizer error: key verification is unavailable");
     }
+    noteBreaker();
     record.verdict_source = resolved.source;
     if (resolved.cacheError) record.cache_error = resolved.cacheError;
     if (resolved.upstreamError) record.upstream_error = resolved.upstreamError.message;

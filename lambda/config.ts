@@ -26,6 +26,8 @@ export interface AuthorizerConfig {
   staleIfErrorSeconds: number;
   verifyTimeoutMs: number;
   dynamoDbTimeoutMs: number;
+  /** Distinct failed keys per source IP per minute before that IP's unknown keys are refused without asking Kinde; 0 turns the limit off. */
+  failedKeysPerIpPerMinute: number;
   requiredScopes: string[];
   allowOrgKeys: boolean;
   routeRules: RouteRule[];
@@ -108,6 +110,7 @@ export function loadConfig(env: Env = process.env): AuthorizerConfig {
     staleIfErrorSeconds: value("staleIfErrorSeconds"),
     verifyTimeoutMs: value("verifyTimeoutMs"),
     dynamoDbTimeoutMs: value("dynamoDbTimeoutMs"),
+    failedKeysPerIpPerMinute: value("failedKeysPerIpPerMinute"),
     requiredScopes: value("requiredScopes"),
     allowOrgKeys: value("allowOrgKeys"),
     routeRules: parseRouteScopes(value("routeScopes")),

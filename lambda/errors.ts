@@ -36,7 +36,8 @@ export type UnavailableCause =
   | "kinde_server_error"
   | "kinde_bad_response"
   | "kinde_auth_failed"
-  | "client_secret_unavailable";
+  | "client_secret_unavailable"
+  | "kinde_circuit_open";
 
 /**
  * Verification could not be completed. The authorizer answers it with a non-`Unauthorized` error
@@ -46,6 +47,8 @@ export class VerificationUnavailableError extends KeygateError {
   constructor(
     override readonly code: UnavailableCause,
     detail: string,
+    /** How long Kinde asked us to wait before calling again (its RateLimit-Reset), when it said. */
+    readonly retryAfterMs?: number,
   ) {
     super(code, `${code}: ${detail}`);
   }

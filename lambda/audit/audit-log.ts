@@ -24,6 +24,8 @@ export interface AuditRecord {
   latency_ms: number;
   cold_start: boolean;
   upstream_error?: string;
+  /** The Kinde circuit breaker's state when it is not closed: `open` or `half_open`. */
+  breaker?: string;
   cache_error?: string;
   /** The usage-plan tier the request is metered under. */
   usage_tier?: string;

@@ -1,52 +1,75 @@
 import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand, type AttributeValue, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import type { Verdict } from "../verdict/verdict";
+import { boundedVerdict, type Verdict, type VerdictLifetimes } from "../verdict/verdict";
+
+export interface DynamoDbVerdictStoreOptions {
+  client: DynamoDBClient;
+  tableName: string;
+  /** Bound on each call. */
+  timeoutMs: number;
+  /** The verdict lifetimes in force: they bound every verdict read, whatever it was written with. */
+  lifetimes: VerdictLifetimes;
+  staleIfErrorMs: number;
+}
 
 /**
  * Verdicts shared by every container, in the cache table (partition key `pk`, TTL attribute `expiresAt`).
  *
  * Item: `pk` = `verdict#<sha256 of the key>` (never the key), `valid`, `reason`, `keyId`, `userId`,
- * `orgCode`, `scopes`, `verifiedAt` and `freshUntil` (epoch ms), `expiresAt` (epoch seconds: the
- * end of the stale-if-error window, after which the item is worthless). DynamoDB's TTL deletion
+ * `orgCode`, `scopes`, `verifiedAt` and `freshUntil` (epoch ms), `expiresAt` (epoch seconds: after
+ * it the item is worthless). A positive item is kept to the end of its stale-if-error window. A
+ * negative one is kept at least as long as any positive verdict it replaced could still be served
+ * stale, so that no container falls back to a key Kinde has since refused. DynamoDB's TTL deletion
  * lags by hours, so expiry is checked on every read.
+ *
+ * Reads are bounded: a verdict is fresh only while both its own `freshUntil` and `verifiedAt` plus
+ * the lifetime in force now hold; an item stamped in the future, without a readable `expiresAt`, or
+ * with any field of the wrong type is a miss.
  *
  * Every call is bounded by a short timeout and never retried: a slow or failing cache is skipped,
  * it never fails a request.
  */
 export class DynamoDbVerdictStore {
-  constructor(
-    private readonly client: DynamoDBClient,
-    private readonly tableName: string,
-    private readonly timeoutMs: number,
-    private readonly staleIfErrorMs: number,
-  ) {}
+  constructor(private readonly options: DynamoDbVerdictStoreOptions) {}
 
-  /** The stored verdict, fresh or within its stale window; undefined when absent or expired. */
+  /** The stored verdict, fresh or within its stale window, freshness bounded as above; undefined when absent, expired or unreadable. */
   async get(keyHash: string, now: number): Promise<Verdict | undefined> {
-    const result = await this.client.send(
-      new GetItemCommand({ TableName: this.tableName, Key: { pk: { S: itemKey(keyHash) } }, ConsistentRead: false }),
-      { abortSignal: AbortSignal.timeout(this.timeoutMs) },
-    );
+    const { client, tableName, timeoutMs, lifetimes } = this.options;
+    const result = await client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: itemKey(keyHash) } }, ConsistentRead: false }), {
+      abortSignal: AbortSignal.timeout(timeoutMs),
+    });
     const item = result.Item;
-    if (!item || Number(item.expiresAt?.N) * 1000 <= now) return undefined;
-    return decode(item);
+    if (!item) return undefined;
+    const expiresAt = numberAttribute(item.expiresAt);
+    if (expiresAt === undefined || !Number.isInteger(expiresAt) || expiresAt * 1000 <= now) return undefined;
+    const verdict = decode(item);
+    return verdict && boundedVerdict(verdict, lifetimes, now);
   }
 
   /** Stores a verdict unless a newer one is already there (two containers may race on one key). */
   async put(keyHash: string, verdict: Verdict): Promise<void> {
-    const keepUntil = verdict.freshUntil + (verdict.valid ? this.staleIfErrorMs : 0);
+    const { client, tableName, timeoutMs } = this.options;
     try {
-      await this.client.send(
+      await client.send(
         new PutItemCommand({
-          TableName: this.tableName,
-          Item: { pk: { S: itemKey(keyHash) }, ...encode(verdict), expiresAt: { N: String(Math.ceil(keepUntil / 1000)) } },
+          TableName: tableName,
+          Item: { pk: { S: itemKey(keyHash) }, ...encode(verdict), expiresAt: { N: String(Math.ceil(this.keepUntil(verdict) / 1000)) } },
           ConditionExpression: "attribute_not_exists(pk) OR verifiedAt < :verifiedAt",
           ExpressionAttributeValues: { ":verifiedAt": { N: String(verdict.verifiedAt) } },
         }),
-        { abortSignal: AbortSignal.timeout(this.timeoutMs) },
+        { abortSignal: AbortSignal.timeout(timeoutMs) },
       );
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
+  }
+
+  /** Epoch ms until which the item is worth keeping. */
+  private keepUntil(verdict: Verdict): number {
+    const { lifetimes, staleIfErrorMs } = this.options;
+    if (verdict.valid) return verdict.freshUntil + staleIfErrorMs;
+    // A positive verdict older than this refusal is served at most until its verifiedAt plus the
+    // positive lifetime and the stale window: outlive that, so the refusal is still there to win.
+    return Math.max(verdict.freshUntil, verdict.verifiedAt + lifetimes.positiveMs + staleIfErrorMs);
   }
 }
 
@@ -67,26 +90,42 @@ function encode(verdict: Verdict): Record<string, AttributeValue> {
   };
 }
 
-/** An item this version cannot read is treated as a miss, never as a verdict. */
+/** An item this version cannot read, or with any attribute of the wrong type, is treated as a miss, never as a verdict. */
 function decode(item: Record<string, AttributeValue>): Verdict | undefined {
-  const verifiedAt = Number(item.verifiedAt?.N);
-  const freshUntil = Number(item.freshUntil?.N);
-  if (!Number.isFinite(verifiedAt) || !Number.isFinite(freshUntil)) return undefined;
-  if (item.valid?.BOOL === false) {
+  const verifiedAt = numberAttribute(item.verifiedAt);
+  const freshUntil = numberAttribute(item.freshUntil);
+  if (verifiedAt === undefined || freshUntil === undefined || typeof item.valid?.BOOL !== "boolean") return undefined;
+  if (!item.valid.BOOL) {
     const reason = item.reason?.S;
     return reason === "invalid_key" || reason === "inactive_key" ? { valid: false, reason, verifiedAt, freshUntil } : undefined;
   }
-  if (item.valid?.BOOL !== true || !Array.isArray(item.scopes?.L)) return undefined;
-  const userId = item.userId?.S;
-  const orgCode = item.orgCode?.S;
+  const scopes = item.scopes?.L;
+  if (!Array.isArray(scopes) || !scopes.every((value) => typeof value.S === "string")) return undefined;
+  const keyId = optionalString(item.keyId);
+  const userId = optionalString(item.userId);
+  const orgCode = optionalString(item.orgCode);
+  if (keyId === null || userId === null || orgCode === null) return undefined;
   if (!userId && !orgCode) return undefined;
   return {
     valid: true,
-    scopes: item.scopes.L.flatMap((value) => (value.S ? [value.S] : [])),
-    ...(item.keyId?.S ? { keyId: item.keyId.S } : {}),
+    scopes: scopes.map((value) => value.S as string),
+    ...(keyId ? { keyId } : {}),
     ...(userId ? { userId } : {}),
     ...(orgCode ? { orgCode } : {}),
     verifiedAt,
     freshUntil,
   };
+}
+
+/** A finite number from an `N` attribute; undefined for anything else. */
+function numberAttribute(value: AttributeValue | undefined): number | undefined {
+  if (typeof value?.N !== "string" || !/^-?\d+(\.\d+)?$/.test(value.N)) return undefined;
+  const number = Number(value.N);
+  return Number.isFinite(number) ? number : undefined;
+}
+
+/** The string of an optional `S` attribute: undefined when absent, null when present with another type. */
+function optionalString(value: AttributeValue | undefined): string | undefined | null {
+  if (value === undefined) return undefined;
+  return typeof value.S === "string" ? value.S : null;
 }

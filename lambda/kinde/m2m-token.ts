@@ -42,7 +42,7 @@ export class M2MTokenProvider {
     const body = new URLSearchParams({
       grant_type: "client_credentials",
       client_id: this.clientId,
-      client_secret: await this.clientSecret(),
+      client_secret: await this.clientSecret.get(signal),
       audience: `${this.domain}/api`,
     });
     let response: Response;
@@ -56,7 +56,9 @@ export class M2MTokenProvider {
     } catch (error) {
       throw new VerificationUnavailableError(causeOfFetchFailure(error), "the M2M token request failed");
     }
-    const payload = (await response.json().catch(() => undefined)) as { access_token?: unknown; expires_in?: unknown } | undefined;
+    const payload = (await response.json().catch(() => undefined)) as { access_token?: unknown; expires_in?: unknown; error?: unknown } | undefined;
+    // Refused client credentials may mean the secret was rotated: have it read again.
+    if (response.status === 401 || (response.status === 400 && payload?.error === "invalid_client")) this.clientSecret.invalidate();
     if (response.status === 400 || response.status === 401 || response.status === 403) {
       throw new VerificationUnavailableError("kinde_auth_failed", `Kinde refused the M2M client credentials (HTTP ${response.status})`);
     }

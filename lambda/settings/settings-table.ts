@@ -162,6 +162,16 @@ export const SETTINGS = {
     local: true,
     doc: "Budget for one DynamoDB call before the shared cache is skipped, milliseconds.",
   }),
+  failedKeysPerIpPerMinute: spec({
+    // Above 10,000 a per-container budget no longer shields Kinde; 0 is for callers that all share one address.
+    kind: integer(0, 10_000),
+    env: { name: "FAILED_KEYS_PER_IP_PER_MINUTE" },
+    arg: "failedKeysPerIpPerMinute",
+    stackKey: "failedKeysPerIpPerMinute",
+    default: 20,
+    local: true,
+    doc: "Distinct failed keys one source IP may present per minute (per container) before its unknown keys are refused without asking Kinde (`ip_failure_budget`). 0 turns the budget off, for callers that all arrive through one address.",
+  }),
   requiredScopes: spec({
     kind: wordList(SCOPE, "merge"),
     env: { name: "REQUIRED_SCOPES" },

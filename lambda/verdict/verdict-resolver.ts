@@ -1,8 +1,9 @@
 import type { DynamoDbVerdictStore } from "../cache/dynamodb-verdict-store";
 import type { MemoryVerdictCache } from "../cache/memory-verdict-cache";
 import { VerificationUnavailableError } from "../errors";
+import { IpFailureBudgetExceededError, type IpFailureBudget } from "../flood/ip-failure-budget";
 import type { KindeVerifyClient } from "../kinde/verify-client";
-import { verdictFromKinde, type Verdict, type VerdictLifetimes } from "./verdict";
+import { newestVerdict, verdictFromKinde, type Verdict, type VerdictLifetimes } from "./verdict";
 
 export type VerdictSource = "memory" | "dynamodb" | "kinde" | "stale";
 
@@ -17,18 +18,30 @@ export interface ResolvedVerdict {
 
 export interface VerdictResolverOptions {
   memory: MemoryVerdictCache;
-  store?: DynamoDbVerdictStore;
+  store?: Pick<DynamoDbVerdictStore, "get" | "put">;
   kinde: Pick<KindeVerifyClient, "verify">;
   lifetimes: VerdictLifetimes;
   staleIfErrorMs: number;
-  /** Budget for one verification at Kinde, token and retry included. */
+  /** Budget for one verification at Kinde, token, client secret and retry included. */
   verifyTimeoutMs: number;
+  /** Refuses unknown keys from source IPs that sent too many failed ones; absent means no such limit. */
+  ipFailureBudget?: IpFailureBudget;
   now?: () => number;
+}
+
+/** What DynamoDB said about a key: its item (fresh or not), or why it could not say. */
+interface StoreRead {
+  stored?: Verdict;
+  cacheError?: string;
 }
 
 /**
  * Finds the verdict for a key, cheapest first: memory, DynamoDB, then Kinde. Concurrent misses for
  * one key share a single lookup, so Kinde calls grow with distinct keys, not with requests.
+ *
+ * The newest definitive verdict wins: a refusal from Kinde is stored even when the read before it
+ * failed, and a stale positive verdict is served (while Kinde is unavailable) only when no newer
+ * refusal is known, in memory or in the table.
  */
 export class VerdictResolver {
   private readonly inFlight = new Map<string, Promise<ResolvedVerdict>>();
@@ -38,31 +51,64 @@ export class VerdictResolver {
     this.now = options.now ?? Date.now;
   }
 
-  resolve(keyHash: string, apiKey: string): Promise<ResolvedVerdict> {
-    const cached = this.options.memory.fresh(keyHash, this.now());
-    if (cached) return Promise.resolve({ verdict: cached, source: "memory" });
+  /**
+   * `sourceIp`, when known, is charged for every key that turns out to be refused; once it has used
+   * up its budget its unknown keys throw IpFailureBudgetExceededError without a Kinde call.
+   */
+  async resolve(keyHash: string, apiKey: string, sourceIp?: string): Promise<ResolvedVerdict> {
+    const { memory, ipFailureBudget: budget } = this.options;
+    const cached = memory.fresh(keyHash, this.now());
+    if (cached) {
+      if (budget && sourceIp !== undefined && !cached.valid) budget.settle(sourceIp, keyHash, true, this.now());
+      return { verdict: cached, source: "memory" };
+    }
+    if (!budget || sourceIp === undefined) return this.shared(keyHash, apiKey);
+
+    let read: StoreRead | undefined;
+    if (budget.exhausted(sourceIp, keyHash, this.now()) && !this.inFlight.has(keyHash)) {
+      // Over budget, only a key already known valid may still be verified at Kinde.
+      read = await this.readStore(keyHash);
+      const known = newestVerdict([memory.any(keyHash), read.stored]);
+      if (read.stored && !read.stored.valid && this.now() < read.stored.freshUntil) return { verdict: read.stored, source: "dynamodb" };
+      if (!known?.valid) throw new IpFailureBudgetExceededError();
+    }
+    budget.hold(sourceIp, keyHash, this.now());
+    let failed = false;
+    try {
+      const resolved = await this.shared(keyHash, apiKey, read);
+      failed = !resolved.verdict.valid;
+      return resolved;
+    } finally {
+      budget.settle(sourceIp, keyHash, failed, this.now());
+    }
+  }
+
+  private shared(keyHash: string, apiKey: string, read?: StoreRead): Promise<ResolvedVerdict> {
     let lookup = this.inFlight.get(keyHash);
     if (!lookup) {
-      lookup = this.lookUp(keyHash, apiKey).finally(() => this.inFlight.delete(keyHash));
+      lookup = this.lookUp(keyHash, apiKey, read).finally(() => this.inFlight.delete(keyHash));
       this.inFlight.set(keyHash, lookup);
     }
     return lookup;
   }
 
-  private async lookUp(keyHash: string, apiKey: string): Promise<ResolvedVerdict> {
+  private async readStore(keyHash: string): Promise<StoreRead> {
+    if (!this.options.store) return {};
+    try {
+      return { stored: await this.options.store.get(keyHash, this.now()) };
+    } catch (error) {
+      return { cacheError: describe(error) };
+    }
+  }
+
+  private async lookUp(keyHash: string, apiKey: string, earlierRead?: StoreRead): Promise<ResolvedVerdict> {
     const { memory, store } = this.options;
-    let stored: Verdict | undefined;
-    let cacheError: string | undefined;
-    if (store) {
-      try {
-        stored = await store.get(keyHash, this.now());
-      } catch (error) {
-        cacheError = describe(error);
-      }
-      if (stored && this.now() < stored.freshUntil) {
-        memory.remember(keyHash, stored, this.now());
-        return { verdict: stored, source: "dynamodb" };
-      }
+    const { stored, cacheError: readError } = earlierRead ?? (await this.readStore(keyHash));
+    let cacheError = readError;
+    // A fresh item loses to a newer refusal this container holds (its write to the table may have failed).
+    if (stored && this.now() < stored.freshUntil && newestVerdict([stored, memory.any(keyHash)]) === stored) {
+      memory.remember(keyHash, stored, this.now());
+      return { verdict: stored, source: "dynamodb" };
     }
 
     let verdict: Verdict;
@@ -77,7 +123,9 @@ export class VerdictResolver {
     }
 
     memory.remember(keyHash, verdict, this.now());
-    if (store && cacheError === undefined) {
+    // After a failed read a positive verdict is not written (the cache is struggling, and a missing
+    // positive costs only a Kinde call), but a refusal always is: it must reach every container.
+    if (store && (readError === undefined || !verdict.valid)) {
       try {
         await store.put(keyHash, verdict);
       } catch (error) {
@@ -87,12 +135,13 @@ export class VerdictResolver {
     return { verdict, source: "kinde", ...(cacheError ? { cacheError } : {}) };
   }
 
-  /** The newest positive verdict still inside its stale-if-error window, if any. */
+  /**
+   * The newest verdict known for the key, if it is positive and still inside its stale-if-error
+   * window. A newer refusal, however old, means no fallback: Kinde's last word on the key was no.
+   */
   private staleFallback(...candidates: (Verdict | undefined)[]): Verdict | undefined {
-    const now = this.now();
-    return candidates
-      .filter((v): v is Verdict => v !== undefined && v.valid && now < v.freshUntil + this.options.staleIfErrorMs)
-      .sort((a, b) => b.verifiedAt - a.verifiedAt)[0];
+    const newest = newestVerdict(candidates);
+    return newest?.valid && this.now() < newest.freshUntil + this.options.staleIfErrorMs ? newest : undefined;
   }
 }
 

@@ -41,3 +41,37 @@ export function verdictFromKinde(answer: KindeVerifyAnswer, now: number, lifetim
     freshUntil: now + lifetimes.positiveMs,
   };
 }
+
+/**
+ * How far ahead of this container's clock a `verifiedAt` may be and still be believed. Lambda hosts
+ * keep their clocks synchronised (Amazon Time Sync) to well under a second, so 5 s covers any honest
+ * writer; a stamp further ahead is corrupt or forged, and trusting it would stretch the verdict's
+ * freshness by however far ahead it claims to be.
+ */
+export const MAX_CLOCK_SKEW_MS = 5_000;
+
+/** How long a verdict may be trusted, by the settings in force now (not those it was written under). */
+export function lifetimeOf(verdict: Verdict, lifetimes: VerdictLifetimes): number {
+  return verdict.valid ? lifetimes.positiveMs : lifetimes.negativeMs;
+}
+
+/**
+ * The verdict as this container may use it: fresh no longer than `verifiedAt` plus the current
+ * lifetime, so lowering CACHE_TTL_SECONDS shortens verdicts already stored. A verdict stamped in
+ * the future is not a verdict at all.
+ */
+export function boundedVerdict(verdict: Verdict, lifetimes: VerdictLifetimes, now: number): Verdict | undefined {
+  if (verdict.verifiedAt > now + MAX_CLOCK_SKEW_MS) return undefined;
+  const freshUntil = Math.min(verdict.freshUntil, verdict.verifiedAt + lifetimeOf(verdict, lifetimes));
+  return freshUntil === verdict.freshUntil ? verdict : { ...verdict, freshUntil };
+}
+
+/** The newest of some verdicts by `verifiedAt`; on a tie a refusal wins, so doubt never turns into an allow. */
+export function newestVerdict(candidates: readonly (Verdict | undefined)[]): Verdict | undefined {
+  let newest: Verdict | undefined;
+  for (const candidate of candidates) {
+    if (!candidate) continue;
+    if (!newest || candidate.verifiedAt > newest.verifiedAt || (candidate.verifiedAt === newest.verifiedAt && !candidate.valid)) newest = candidate;
+  }
+  return newest;
+}

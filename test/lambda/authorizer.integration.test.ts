@@ -216,7 +216,7 @@ describe("caching", () => {
 
   it("does not trust an expired DynamoDB item", async () => {
     // An allow for the revoked key, expired an hour ago but not yet removed by DynamoDB's TTL.
-    const store = new DynamoDbVerdictStore(aws.client, aws.tableName, 1000, 0);
+    const store = new DynamoDbVerdictStore({ client: aws.client, tableName: aws.tableName, timeoutMs: 1000, lifetimes: { positiveMs: 300_000, negativeMs: 30_000 }, staleIfErrorMs: 0 });
     const anHourAgo = Date.now() - 3_600_000;
     await store.put(hashKey(REVOKED), { valid: true, userId: "kp_carol", scopes: [], verifiedAt: anHourAgo - 300_000, freshUntil: anHourAgo });
     expect((await scanTable()).includes("kp_carol")).toBe(true);
@@ -226,7 +226,7 @@ describe("caching", () => {
   });
 
   it("does not fall back to an item past its expiresAt, even with a long stale window", async () => {
-    const store = new DynamoDbVerdictStore(aws.client, aws.tableName, 1000, 0); // written with no stale window
+    const store = new DynamoDbVerdictStore({ client: aws.client, tableName: aws.tableName, timeoutMs: 1000, lifetimes: { positiveMs: 300_000, negativeMs: 30_000 }, staleIfErrorMs: 0 }); // written with no stale window
     const anHourAgo = Date.now() - 3_600_000;
     await store.put(hashKey(ALICE), { valid: true, userId: "kp_alice", scopes: [], verifiedAt: anHourAgo - 300_000, freshUntil: anHourAgo });
     kinde.verifyMode = "server-error";
@@ -327,7 +327,7 @@ describe("when Kinde fails", () => {
   });
 
   it("allows from a recently expired positive verdict within STALE_IF_ERROR_SECONDS, and says so", async () => {
-    const store = new DynamoDbVerdictStore(aws.client, aws.tableName, 1000, 600_000);
+    const store = new DynamoDbVerdictStore({ client: aws.client, tableName: aws.tableName, timeoutMs: 1000, lifetimes: { positiveMs: 300_000, negativeMs: 30_000 }, staleIfErrorMs: 600_000 });
     const expired = Date.now() - 60_000;
     await store.put(hashKey(ALICE), { valid: true, userId: "kp_alice", keyId: "api_key_alice", scopes: ["read:profile"], verifiedAt: expired - 300_000, freshUntil: expired });
     kinde.verifyMode = "server-error";
@@ -346,7 +346,7 @@ describe("when Kinde fails", () => {
   });
 
   it("never allows from a stale negative verdict, nor turns it into an allow", async () => {
-    const store = new DynamoDbVerdictStore(aws.client, aws.tableName, 1000, 600_000);
+    const store = new DynamoDbVerdictStore({ client: aws.client, tableName: aws.tableName, timeoutMs: 1000, lifetimes: { positiveMs: 300_000, negativeMs: 30_000 }, staleIfErrorMs: 600_000 });
     const expired = Date.now() - 1_000;
     await store.put(hashKey(UNKNOWN), { valid: false, reason: "invalid_key", verifiedAt: expired - 30_000, freshUntil: expired });
     kinde.verifyMode = "server-error";

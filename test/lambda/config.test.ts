@@ -16,6 +16,7 @@ describe("loadConfig", () => {
       staleIfErrorSeconds: 0,
       verifyTimeoutMs: 2_500,
       dynamoDbTimeoutMs: 250,
+      failedKeysPerIpPerMinute: 20,
       requiredScopes: [],
       allowOrgKeys: false,
       routeRules: [],

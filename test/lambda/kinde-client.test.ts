@@ -15,7 +15,7 @@ let clock = 1_700_000_000_000;
 const now = () => clock;
 
 function client() {
-  const tokens = new M2MTokenProvider(kinde.url, "clock", () => Promise.resolve("clock-secret"), now);
+  const tokens = new M2MTokenProvider(kinde.url, "clock", { get: () => Promise.resolve("clock-secret"), invalidate: () => undefined }, now);
   return new KindeVerifyClient(kinde.url, tokens, now);
 }
 const budget = () => AbortSignal.timeout(5_000);

@@ -43,6 +43,7 @@ describe("the settings table", () => {
       staleIfErrorSeconds: 120,
       verifyTimeoutMs: 1_500,
       dynamoDbTimeoutMs: 100,
+      failedKeysPerIpPerMinute: 5,
       requiredScopes: ["api:access", "read:reports"],
       allowOrgKeys: true,
       routeScopes: { "GET /reports/{name}": "read:reports" },
@@ -58,6 +59,7 @@ describe("the settings table", () => {
       staleIfErrorSeconds: 120,
       verifyTimeoutMs: 1_500,
       dynamoDbTimeoutMs: 100,
+      failedKeysPerIpPerMinute: 5,
       requiredScopes: ["api:access", "read:reports"],
       allowOrgKeys: true,
     });
