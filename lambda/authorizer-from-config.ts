@@ -5,7 +5,10 @@ import { createAuthorizer } from "./authorizer";
 import { DynamoDbVerdictStore } from "./cache/dynamodb-verdict-store";
 import { MemoryVerdictCache } from "./cache/memory-verdict-cache";
 import type { AuthorizerConfig } from "./config";
+import { DynamoDbKeyMetadataStore } from "./cache/dynamodb-key-metadata-store";
 import { clientSecretSource } from "./kinde/client-secret";
+import { KindeKeyMetadataClient } from "./kinde/key-metadata-client";
+import { KeyMetadataResolver } from "./kinde/key-metadata-resolver";
 import { M2MTokenProvider } from "./kinde/m2m-token";
 import { KindeVerifyClient } from "./kinde/verify-client";
 import { usageKeyResolverFromConfig, type UsageWiringOptions } from "./usage/usage-from-config";
@@ -28,6 +31,13 @@ export function authorizerFromConfig(config: AuthorizerConfig, audit: AuditWrite
     staleIfErrorMs: config.staleIfErrorSeconds * 1000,
     verifyTimeoutMs: config.verifyTimeoutMs,
   });
+  const keyMetadata = new KeyMetadataResolver({
+    kinde: new KindeKeyMetadataClient(config.kinde.domain, tokens),
+    store: dynamodb && config.cacheTableName ? new DynamoDbKeyMetadataStore(dynamodb, config.cacheTableName, config.dynamoDbTimeoutMs) : undefined,
+    memoryMaxEntries: config.memoryCacheMaxEntries,
+    ttlMs: config.keyMetadataTtlSeconds * 1000,
+    timeoutMs: config.verifyTimeoutMs,
+  });
   const usage = usageKeyResolverFromConfig(config, dynamodb, usageOptions);
-  return createAuthorizer({ config, verdicts, audit, ...(usage ? { usage } : {}) });
+  return createAuthorizer({ config, verdicts, keyMetadata, audit, ...(usage ? { usage } : {}) });
 }

@@ -26,6 +26,12 @@ export interface AuthorizerConfig {
   requiredScopes: string[];
   allowOrgKeys: boolean;
   routeRules: RouteRule[];
+  /** `KINDE_API_IDS`: keys must be issued for one of these Kinde APIs; empty accepts any API of the business. */
+  kindeApiIds: string[];
+  /** `KEY_METADATA_TTL_SECONDS`: how long a key's metadata (api_ids, type) is cached; it never changes for a key id. */
+  keyMetadataTtlSeconds: number;
+  /** `ACCEPT_KEYS_FOR_ANY_API`: the operator's explicit opt-in to run without KINDE_API_IDS or REQUIRED_SCOPES. */
+  acceptKeysForAnyApi: boolean;
   /** Per-user usage plans (`USAGE_PLANS`); unset means requests carry no usage key. */
   usagePlans?: UsagePlansConfig;
 }
@@ -75,6 +81,10 @@ export function loadConfig(env: Env = process.env): AuthorizerConfig {
     requiredScopes: scopeList(env, "REQUIRED_SCOPES"),
     allowOrgKeys: boolean(env, "ALLOW_ORG_KEYS", false),
     routeRules: routeRules(env),
+    kindeApiIds: scopeList(env, "KINDE_API_IDS"),
+    // A minute at least, so no setting makes it a call per request; a week at most, so a wrong answer heals.
+    keyMetadataTtlSeconds: integer(env, "KEY_METADATA_TTL_SECONDS", 86_400, 60, 604_800),
+    acceptKeysForAnyApi: boolean(env, "ACCEPT_KEYS_FOR_ANY_API", false),
     ...(plans ? { usagePlans: plans } : {}),
   };
 }
