@@ -141,6 +141,7 @@ export class KindeEmulator {
             ? "key-metadata"
             : undefined;
     if (endpoint !== undefined && this.redirect?.endpoint === endpoint) {
+      this.calls[endpoint === "key-metadata" ? "keyMetadata" : endpoint]++;
       req.resume();
       res.writeHead(this.redirect.status, { location: this.redirect.location, "content-length": 0 });
       res.end();
