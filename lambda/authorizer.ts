@@ -72,6 +72,12 @@ export function createAuthorizer(deps: AuthorizerDependencies): AuthorizerHandle
     if (resolved.cacheError) record.cache_error = resolved.cacheError;
     if (resolved.upstreamError) record.upstream_error = resolved.upstreamError.message;
 
+    if (resolved.verdict.valid) {
+      record.key_id = resolved.verdict.keyId;
+      record.user_id = resolved.verdict.userId;
+      record.org_code = resolved.verdict.orgCode;
+    }
+
     let keyMetadata: KeyMetadataLookup | undefined;
     if (needsKeyMetadata(resolved.verdict, deps.config)) {
       try {
@@ -88,11 +94,6 @@ export function createAuthorizer(deps: AuthorizerDependencies): AuthorizerHandle
       }
     }
     const decision = decide(resolved.verdict, deps.config, keyMetadata);
-    if (resolved.verdict.valid) {
-      record.key_id = resolved.verdict.keyId;
-      record.user_id = resolved.verdict.userId;
-      record.org_code = resolved.verdict.orgCode;
-    }
     if (!decision.allow) {
       finish({ decision: "deny", reason: decision.reason });
       throw new Error(UNAUTHORIZED);

@@ -111,7 +111,7 @@ describe("with KINDE_API_IDS", () => {
     kinde.keyMetadataMode = "server-error";
     const c = container(bound);
     expect((await rejection(c.handler(requestEvent(`Bearer ${USER}`)))).message).toBe("Authorizer error: key verification is unavailable");
-    expect(c.last()).toMatchObject({ decision: "error", reason: "upstream_unavailable" });
+    expect(c.last()).toMatchObject({ decision: "error", reason: "upstream_unavailable", key_id: "api_key_user" });
     expect(c.last().upstream_error).toMatch(/^kinde_server_error: the key metadata endpoint answered 503/);
     kinde.keyMetadataMode = "normal";
     await expect(c.handler(requestEvent(`Bearer ${USER}`))).resolves.toMatchObject({ principalId: "kp_user" });
