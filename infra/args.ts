@@ -14,6 +14,13 @@ export interface KindeSettings {
    * stored in AWS Secrets Manager, and the function only ever receives the secret's ARN.
    */
   clientSecret: pulumi.Input<string>;
+  /**
+   * The Kinde APIs whose keys this gateway accepts (their ids, as Kinde's dashboard shows them). A
+   * key is allowed only if Kinde lists one of them among the key's APIs; else it is refused as
+   * `wrong_api`. Without it (and without `requiredScopes`) any active key of the business passes,
+   * which preview refuses unless `acceptKeysForAnyApi` is set.
+   */
+  apiIds?: string[];
 }
 
 interface ProtectedApiCommon {
@@ -125,6 +132,13 @@ export interface UserKeyAuthorizerArgs {
    * keys are refused without asking Kinde (0..10000; 0 turns it off). Default 20.
    */
   failedKeysPerIpPerMinute?: number;
+  /** How long a key's metadata (its APIs, type, creation date) is cached, seconds (60..604800). Default 86400. */
+  keyMetadataTtlSeconds?: number;
+  /**
+   * Accept a deployment with neither `kinde.apiIds` nor `requiredScopes`: any active key issued for
+   * any API of the Kinde business then passes. Default false, and preview refuses such a deployment.
+   */
+  acceptKeysForAnyApi?: boolean;
   /** Scopes every key must carry, e.g. `["api:access"]`. Default none. */
   requiredScopes?: string[];
   /** Accept organization-level keys (principal `org:<org_code>`). Default false: user keys only. */

@@ -4,10 +4,13 @@ import { stdoutAuditWriter, type AuditWriter } from "./audit/audit-log";
 import { createAuthorizer } from "./authorizer";
 import { DynamoDbVerdictStore } from "./cache/dynamodb-verdict-store";
 import { MemoryVerdictCache } from "./cache/memory-verdict-cache";
+import { DynamoDbKeyMetadataStore } from "./cache/dynamodb-key-metadata-store";
 import type { AuthorizerConfig } from "./config";
-import { clientSecretSource } from "./kinde/client-secret";
 import { IpFailureBudget } from "./flood/ip-failure-budget";
 import { CircuitBreaker, DEFAULT_BREAKER } from "./kinde/circuit-breaker";
+import { clientSecretSource } from "./kinde/client-secret";
+import { KindeKeyMetadataClient } from "./kinde/key-metadata-client";
+import { KeyMetadataResolver } from "./kinde/key-metadata-resolver";
 import { M2MTokenProvider } from "./kinde/m2m-token";
 import { KindeVerifyClient } from "./kinde/verify-client";
 import { usageKeyResolverFromConfig, type UsageWiringOptions } from "./usage/usage-from-config";
@@ -50,6 +53,14 @@ export function authorizerFromConfig(
     ...(config.failedKeysPerIpPerMinute > 0 ? { ipFailureBudget: new IpFailureBudget({ maxFailedKeysPerMinute: config.failedKeysPerIpPerMinute }) } : {}),
     now,
   });
+  const keyMetadata = new KeyMetadataResolver({
+    kinde: new KindeKeyMetadataClient(config.kinde.domain, tokens),
+    store: dynamodb && config.cacheTableName ? new DynamoDbKeyMetadataStore(dynamodb, config.cacheTableName, config.dynamoDbTimeoutMs) : undefined,
+    memoryMaxEntries: config.memoryCacheMaxEntries,
+    ttlMs: config.keyMetadataTtlSeconds * 1000,
+    timeoutMs: config.verifyTimeoutMs,
+    now,
+  });
   const usage = usageKeyResolverFromConfig(config, dynamodb, usageOptions);
-  return createAuthorizer({ config, verdicts, audit, breaker, ...(usage ? { usage } : {}) });
+  return createAuthorizer({ config, verdicts, keyMetadata, audit, breaker, ...(usage ? { usage } : {}) });
 }

@@ -1,9 +1,11 @@
 import type { APIGatewayAuthorizerResult, Context } from "aws-lambda";
 import type { AuditRecord, AuditWriter } from "./audit/audit-log";
 import type { AuthorizerConfig } from "./config";
-import { decide, type Identity } from "./decision";
+import { decide, needsKeyMetadata, type Identity } from "./decision";
 import { VerificationUnavailableError } from "./errors";
 import { IpFailureBudgetExceededError } from "./flood/ip-failure-budget";
+import type { KeyMetadataLookup } from "./kinde/key-metadata";
+import type { KeyMetadataResolver } from "./kinde/key-metadata-resolver";
 import { extractKey, type AuthorizerEvent } from "./key/extract-key";
 import { fingerprint, hashKey } from "./key/fingerprint";
 import type { BreakerState } from "./kinde/circuit-breaker";
@@ -23,8 +25,10 @@ export interface UsageKeyResolver {
 }
 
 export interface AuthorizerDependencies {
-  config: Pick<AuthorizerConfig, "requiredScopes" | "allowOrgKeys" | "routeRules">;
+  config: Pick<AuthorizerConfig, "requiredScopes" | "allowOrgKeys" | "routeRules"> & Partial<Pick<AuthorizerConfig, "kindeApiIds">>;
   verdicts: Pick<VerdictResolver, "resolve">;
+  /** The keys' Kinde metadata; without it, rules that need metadata fail closed (an error, never an Allow). */
+  keyMetadata?: Pick<KeyMetadataResolver, "resolve">;
   audit: AuditWriter;
   usage?: UsageKeyResolver;
   /** The Kinde circuit breaker, whose state goes into the audit record when it is not closed. */
@@ -82,12 +86,28 @@ export function createAuthorizer(deps: AuthorizerDependencies): AuthorizerHandle
     if (resolved.cacheError) record.cache_error = resolved.cacheError;
     if (resolved.upstreamError) record.upstream_error = resolved.upstreamError.message;
 
-    const decision = decide(resolved.verdict, deps.config);
     if (resolved.verdict.valid) {
       record.key_id = resolved.verdict.keyId;
       record.user_id = resolved.verdict.userId;
       record.org_code = resolved.verdict.orgCode;
     }
+
+    let keyMetadata: KeyMetadataLookup | undefined;
+    if (needsKeyMetadata(resolved.verdict, deps.config)) {
+      try {
+        if (!deps.keyMetadata) throw new Error("no key metadata resolver");
+        const metadata = await deps.keyMetadata.resolve(resolved.verdict.valid ? resolved.verdict.keyId : undefined);
+        keyMetadata = metadata.lookup;
+        record.key_metadata_source = metadata.source;
+        if (metadata.lookup.found && metadata.lookup.metadata.type) record.key_type = metadata.lookup.metadata.type;
+        if (metadata.cacheError) record.key_metadata_cache_error = metadata.cacheError;
+      } catch (error) {
+        const cause = error instanceof VerificationUnavailableError ? error.message : `internal: ${(error as Error).name}`;
+        finish({ decision: "error", reason: "upstream_unavailable", upstream_error: cause });
+        throw new Error("Authorizer error: key verification is unavailable");
+      }
+    }
+    const decision = decide(resolved.verdict, deps.config, keyMetadata);
     if (!decision.allow) {
       finish({ decision: "deny", reason: decision.reason });
       throw new Error(UNAUTHORIZED);

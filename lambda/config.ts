@@ -31,6 +31,12 @@ export interface AuthorizerConfig {
   requiredScopes: string[];
   allowOrgKeys: boolean;
   routeRules: RouteRule[];
+  /** `KINDE_API_IDS`: keys must be issued for one of these Kinde APIs; empty accepts any API of the business. */
+  kindeApiIds: string[];
+  /** `KEY_METADATA_TTL_SECONDS`: how long a key's metadata (api_ids, type) is cached; it never changes for a key id. */
+  keyMetadataTtlSeconds: number;
+  /** `ACCEPT_KEYS_FOR_ANY_API`: the operator's explicit opt-in to run without KINDE_API_IDS or REQUIRED_SCOPES. */
+  acceptKeysForAnyApi: boolean;
   /** Per-user usage plans (`USAGE_PLANS`); unset means requests carry no usage key. */
   usagePlans?: UsagePlansConfig;
 }
@@ -114,6 +120,9 @@ export function loadConfig(env: Env = process.env): AuthorizerConfig {
     requiredScopes: value("requiredScopes"),
     allowOrgKeys: value("allowOrgKeys"),
     routeRules: parseRouteScopes(value("routeScopes")),
+    kindeApiIds: value("kindeApiIds"),
+    keyMetadataTtlSeconds: value("keyMetadataTtlSeconds"),
+    acceptKeysForAnyApi: value("acceptKeysForAnyApi"),
     ...(plans ? { usagePlans: plans } : {}),
   };
 }

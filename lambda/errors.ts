@@ -36,6 +36,10 @@ export type UnavailableCause =
   | "kinde_server_error"
   | "kinde_bad_response"
   | "kinde_auth_failed"
+  /** A 3xx: something other than Kinde answered (Kinde's API never redirects); it is never followed. */
+  | "kinde_redirect"
+  /** A status Kinde does not document for the call (such as the generic 404 route-not-found): most likely a wrong KINDE_DOMAIN. */
+  | "kinde_unexpected_status"
   | "client_secret_unavailable"
   | "kinde_circuit_open";
 

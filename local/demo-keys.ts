@@ -1,6 +1,8 @@
 /**
  * The built-in demo: what `npm start` serves when no keys file (`KEYGATE_LOCAL_KEYS`) and no stack
- * file are given. The key values are demo data, safe to print; real keys never are.
+ * file are given. The key values are demo data, safe to print; real keys never are. Keys without
+ * `api_ids` are issued for the emulator's own API (LOCAL_KINDE_API_ID), which the demo's
+ * KINDE_API_IDS names, so dave's key for another API is refused.
  */
 import type { LocalKey } from "./kinde-emulator";
 import { parseStackConfig, type KeygateSettings } from "./stack-config";
@@ -46,6 +48,17 @@ export const DEMO_KEYS: readonly DemoKey[] = [
     org_code: "org_demo",
     scopes: ["read:reports"],
     status: "active",
+  },
+  {
+    label: "dave: issued for another Kinde API (refused: wrong_api)",
+    api_key: "k_live_demo_dave_6c2a8e4f1b9d3705",
+    key_id: "api_key_4e5f60718293a4b5c6d7e8f90a1b2c3d",
+    user_id: "kp_demo_dave",
+    org_code: null,
+    scopes: ["read:reports", "read:profile"],
+    status: "active",
+    api_ids: ["api_some_other_product"],
+    type: "user",
   },
 ];
 

@@ -1,11 +1,16 @@
 /**
  * The local Kinde emulator's keys, from the JSON file named by `KEYGATE_LOCAL_KEYS`: an array of
- * `{ "api_key", "key_id", "user_id", "org_code", "scopes", "status" }`. The file is read again on
+ * `{ "api_key", "key_id", "user_id", "org_code", "scopes", "status" }`, each with optional metadata
+ * `"api_ids"`, `"type"` and `"created_on"` (files written without them keep working: see
+ * `keyMetadataOf` in the emulator for what is assumed). The file is read again on
  * every verification, so an edit (a revocation, a new scope) takes effect without a restart, as it
  * would at Kinde; the gateway then follows once its cache windows pass.
  */
 import { readFileSync } from "node:fs";
 import type { LocalKey } from "./kinde-emulator";
+
+/** The types Kinde's create-key call accepts. */
+const KEY_TYPES = new Set(["user", "organization", "environment"]);
 
 export class KeysFileError extends Error {
   constructor(
@@ -56,6 +61,11 @@ function parseKey(entry: unknown, index: number, path: string): LocalKey {
   }
   if (e.scopes !== undefined && (!Array.isArray(e.scopes) || !e.scopes.every((s) => typeof s === "string"))) fail('"scopes" must be an array of strings');
   if (e.status !== undefined && typeof e.status !== "string") fail('"status" must be a string such as "active", "inactive" or "revoked"');
+  if (e.api_ids !== undefined && (!Array.isArray(e.api_ids) || !e.api_ids.every((id) => typeof id === "string" && id !== ""))) {
+    fail('"api_ids" must be an array of Kinde API ids such as ["api_keygate_local"]');
+  }
+  if (e.type !== undefined && !KEY_TYPES.has(e.type as string)) fail('"type" must be "user", "organization" or "environment"');
+  if (e.created_on !== undefined && typeof e.created_on !== "string") fail('"created_on" must be a date-time string');
   return {
     api_key: e.api_key as string,
     key_id: e.key_id as string,
@@ -63,6 +73,9 @@ function parseKey(entry: unknown, index: number, path: string): LocalKey {
     org_code: (e.org_code as string | null | undefined) ?? null,
     scopes: (e.scopes as string[] | undefined) ?? [],
     status: (e.status as string | undefined) ?? "active",
+    ...(e.api_ids !== undefined ? { api_ids: e.api_ids as string[] } : {}),
+    ...(e.type !== undefined ? { type: e.type as string } : {}),
+    ...(e.created_on !== undefined ? { created_on: e.created_on as string } : {}),
   };
 }
 

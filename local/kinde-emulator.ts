@@ -2,7 +2,13 @@ import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { LoopbackHttpServer } from "./loopback-http-server";
 
-/** A key as the emulator knows it: Kinde's verify response fields plus the raw key. */
+/** The Kinde API id of the local gateway's own API: keys that name no `api_ids` were issued for it. */
+export const LOCAL_KINDE_API_ID = "api_keygate_local";
+
+/** `created_on` for keys that give none, in the form of the spec's own example (not strict RFC 3339). */
+const DEFAULT_CREATED_ON = "2024-11-18T13:32:03+11";
+
+/** A key as the emulator knows it: Kinde's verify response fields, its metadata, plus the raw key. */
 export interface LocalKey {
   api_key: string;
   key_id: string;
@@ -11,6 +17,20 @@ export interface LocalKey {
   scopes?: string[];
   /** `active` (the default), `inactive`, `revoked`, or anything else Kinde might send. */
   status?: string;
+  /** The Kinde APIs the key was issued for; default: the local gateway's own API. */
+  api_ids?: string[];
+  /** `user`, `organization` or `environment` (or anything else Kinde might send); default from the owner fields. */
+  type?: string;
+  created_on?: string;
+}
+
+/** The metadata Kinde holds for a key, with the defaults that keep keys files written before metadata existed working. */
+export function keyMetadataOf(key: LocalKey): { api_ids: string[]; type: string; created_on: string } {
+  return {
+    api_ids: key.api_ids ?? [LOCAL_KINDE_API_ID],
+    type: key.type ?? (key.org_code && !key.user_id ? "organization" : "user"),
+    created_on: key.created_on ?? DEFAULT_CREATED_ON,
+  };
 }
 
 /**
@@ -25,10 +45,26 @@ export type VerifyMode =
   | "hang" // accepts the request and never answers
   | "reset" // drops the connection
   | "malformed-json" // 200 with a body that is not JSON
-  | "wrong-shape"; // 200 with JSON that is not the documented object
+  | "wrong-shape" // 200 with JSON that is not the documented object
+  | "route-not-found" // 404 ROUTE_NOT_FOUND, what Kinde answers for a path it does not serve (a wrong domain or proxy)
+  | "unprocessable" // 422, which verify does not document
+  | "html"; // 200 with an HTML page, as a captive portal or a wrong host would send
 
-/** Kinde does not document how it answers an unknown key; each possibility can be chosen. */
-export type UnknownKeyAnswer = "200-invalid" | "400" | "404";
+/** How `GET /api/v1/api_keys/{key_id}` behaves; `normal` answers from the keys. */
+export type KeyMetadataMode = "normal" | "always-401" | "forbidden" | "rate-limited" | "server-error" | "route-not-found" | "html";
+
+/**
+ * Kinde does not document how verify answers an unknown key: its documented answers are a 200 (its
+ * quick start branches on `is_valid`) and a 400. Either can be chosen; the default is the 200.
+ */
+export type UnknownKeyAnswer = "200-invalid" | "400";
+
+/** An endpoint answering with a redirect instead of Kinde's answer, as something in front of Kinde might. */
+export interface EmulatedRedirect {
+  endpoint: "token" | "verify" | "key-metadata";
+  status: 301 | 302 | 303 | 307 | 308;
+  location: string;
+}
 
 export interface KindeEmulatorOptions {
   clientId: string;
@@ -40,13 +76,18 @@ export interface KindeEmulatorOptions {
 }
 
 /**
- * A loopback stand-in for the two Kinde endpoints Keygate calls: `POST /oauth2/token` (client
- * credentials) and `POST /api/v1/api_keys/verify`, following Kinde's documented request and
- * response shapes. It counts the calls it receives.
+ * A loopback stand-in for the three Kinde endpoints Keygate calls: `POST /oauth2/token` (client
+ * credentials), `POST /api/v1/api_keys/verify` and `GET /api/v1/api_keys/{key_id}`, following the
+ * request and response shapes of Kinde's Management API spec (kinde-oss/management-api-js,
+ * spec/kinde-mgmt-api-specs.yaml), odd parts included: error bodies are `{"errors": [{code, message}]}`
+ * except a 404's, which is `{"errors": {code, message}}`. It counts the calls it receives.
  */
 export class KindeEmulator {
-  readonly calls = { token: 0, verify: 0 };
+  readonly calls = { token: 0, verify: 0, keyMetadata: 0 };
   verifyMode: VerifyMode = "normal";
+  keyMetadataMode: KeyMetadataMode = "normal";
+  /** When set, that endpoint answers with this redirect (and reads nothing of the request). */
+  redirect: EmulatedRedirect | undefined;
   /** Delay before every verify answer, in ms. */
   verifyDelayMs = 0;
   /** The RateLimit-Reset header (seconds) sent with a 429. */
@@ -57,7 +98,7 @@ export class KindeEmulator {
   private readonly server: LoopbackHttpServer;
 
   constructor(private readonly options: KindeEmulatorOptions) {
-    this.unknownKeyAnswer = options.unknownKeyAnswer ?? "404";
+    this.unknownKeyAnswer = options.unknownKeyAnswer ?? "200-invalid";
     this.server = new LoopbackHttpServer((req, res) => {
       this.route(req, res).catch(() => {
         if (!res.headersSent) json(res, 500, { errors: [{ code: "INTERNAL", message: "emulator failure" }] });
@@ -86,13 +127,30 @@ export class KindeEmulator {
   resetCounts(): void {
     this.calls.token = 0;
     this.calls.verify = 0;
+    this.calls.keyMetadata = 0;
   }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
-    if (req.method === "POST" && path === "/oauth2/token") return this.token(req, res);
-    if (req.method === "POST" && path === "/api/v1/api_keys/verify") return this.verify(req, res);
-    json(res, 404, { errors: { code: "ROUTE_NOT_FOUND", message: "Route not found" } });
+    const endpoint =
+      req.method === "POST" && path === "/oauth2/token"
+        ? "token"
+        : req.method === "POST" && path === "/api/v1/api_keys/verify"
+          ? "verify"
+          : req.method === "GET" && /^\/api\/v1\/api_keys\/[^/]+$/.test(path)
+            ? "key-metadata"
+            : undefined;
+    if (endpoint !== undefined && this.redirect?.endpoint === endpoint) {
+      this.calls[endpoint === "key-metadata" ? "keyMetadata" : endpoint]++;
+      req.resume();
+      res.writeHead(this.redirect.status, { location: this.redirect.location, "content-length": 0 });
+      res.end();
+      return;
+    }
+    if (endpoint === "token") return this.token(req, res);
+    if (endpoint === "verify") return this.verify(req, res);
+    if (endpoint === "key-metadata") return this.keyMetadata(req, res, decodeURIComponent(path.slice("/api/v1/api_keys/".length)));
+    routeNotFound(res);
   }
 
   private async token(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -133,15 +191,17 @@ export class KindeEmulator {
         return;
       case "wrong-shape":
         return json(res, 200, ["API key verified"]);
+      case "route-not-found":
+        return routeNotFound(res);
+      case "unprocessable":
+        return json(res, 422, { errors: [{ code: "UNPROCESSABLE", message: "Unprocessable entity" }] });
+      case "html":
+        return html(res, 200);
       case "normal":
         break;
     }
 
-    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1];
-    const expiry = bearer === undefined ? undefined : this.tokens.get(bearer);
-    if (expiry === undefined || expiry < Date.now()) {
-      return json(res, 401, { errors: [{ code: "TOKEN_INVALID", message: "Invalid or expired token" }] });
-    }
+    if (!this.bearerValid(req)) return invalidToken(res);
 
     let apiKey: unknown;
     try {
@@ -169,16 +229,85 @@ export class KindeEmulator {
     });
   }
 
+  /** The spec's get_api_key_response: every field Kinde lists, even those Keygate ignores. */
+  private async keyMetadata(req: IncomingMessage, res: ServerResponse, keyId: string): Promise<void> {
+    this.calls.keyMetadata++;
+    req.resume();
+    switch (this.keyMetadataMode) {
+      case "always-401":
+        return invalidToken(res);
+      case "forbidden":
+        return json(res, 403, { errors: [{ code: "FORBIDDEN", message: "Scope missing: read:api_keys" }] });
+      case "rate-limited":
+        res.setHeader("RateLimit-Reset", String(this.rateLimitResetSeconds));
+        return json(res, 429, { errors: [{ code: "RATE_LIMIT_EXCEEDED", message: "Too many requests" }] });
+      case "server-error":
+        return json(res, 503, { errors: [{ code: "SERVICE_UNAVAILABLE", message: "Service unavailable" }] });
+      case "route-not-found":
+        return routeNotFound(res);
+      case "html":
+        return html(res, 200);
+      case "normal":
+        break;
+    }
+    if (!this.bearerValid(req)) return invalidToken(res);
+    const key = this.options.keys().find((candidate) => candidate.key_id === keyId);
+    // The spec does not document the code for a missing key, only the not_found_response shape.
+    if (!key) return json(res, 404, { errors: { code: "API_KEY_NOT_FOUND", message: "API key not found" } });
+    const metadata = keyMetadataOf(key);
+    json(res, 200, {
+      code: "OK",
+      message: "Success",
+      api_key: {
+        id: key.key_id,
+        name: `Local key ${key.key_id}`,
+        type: metadata.type,
+        status: key.status ?? "active",
+        key_prefix: key.api_key.slice(0, 6),
+        key_suffix: null,
+        created_on: metadata.created_on,
+        last_verified_on: null,
+        last_verified_ip: null,
+        created_by: null,
+        api_ids: metadata.api_ids,
+        scopes: key.scopes ?? [],
+        verification_count: null,
+        organization_id: key.org_code ?? null,
+        user_id: key.user_id ?? null,
+      },
+    });
+  }
+
+  private bearerValid(req: IncomingMessage): boolean {
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1];
+    const expiry = bearer === undefined ? undefined : this.tokens.get(bearer);
+    return expiry !== undefined && Date.now() <= expiry;
+  }
+
   private unknownKey(res: ServerResponse): void {
     switch (this.unknownKeyAnswer) {
       case "200-invalid":
         return json(res, 200, { code: "API_KEY_INVALID", message: "API key invalid", is_valid: false, status: null, scopes: [] });
       case "400":
         return json(res, 400, { errors: [{ code: "INVALID_API_KEY", message: "Invalid API key" }] });
-      case "404":
-        return json(res, 404, { errors: { code: "API_KEY_NOT_FOUND", message: "API key not found" } });
     }
   }
+}
+
+/** verify documents its token refusal as 401 with the `forbidden` response (error_response). */
+function invalidToken(res: ServerResponse): void {
+  json(res, 401, { errors: [{ code: "TOKEN_INVALID", message: "Invalid or expired token" }] });
+}
+
+/** The spec's not_found_response, with its own example code: the answer for a path Kinde does not serve. */
+function routeNotFound(res: ServerResponse): void {
+  json(res, 404, { errors: { code: "ROUTE_NOT_FOUND", message: "The requested API route does not exist" } });
+}
+
+function html(res: ServerResponse, status: number): void {
+  const text = "<!doctype html><title>Sign in</title><p>Please sign in to continue.</p>";
+  res.writeHead(status, { "content-type": "text/html; charset=utf-8", "content-length": Buffer.byteLength(text) });
+  res.end(text);
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {

@@ -1,3 +1,4 @@
+import type { KeyMetadataSource } from "../kinde/key-metadata-resolver";
 import type { UsageKeySource } from "../usage/usage-resolution";
 
 /**
@@ -27,6 +28,12 @@ export interface AuditRecord {
   /** The Kinde circuit breaker's state when it is not closed: `open` or `half_open`. */
   breaker?: string;
   cache_error?: string;
+  /** Where the key's Kinde metadata (api_ids, type) came from, when the rules needed it. */
+  key_metadata_source?: KeyMetadataSource;
+  /** The key's type in Kinde's metadata (`user`, `organization`, `environment`, or whatever Kinde sent). */
+  key_type?: string;
+  /** Set when the DynamoDB cache was skipped for the key's metadata. */
+  key_metadata_cache_error?: string;
   /** The usage-plan tier the request is metered under. */
   usage_tier?: string;
   /** fixed (assigned by Pulumi), user (provisioned by the authorizer) or pool (the tier's shared key). */

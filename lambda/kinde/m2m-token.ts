@@ -1,5 +1,6 @@
-import { causeOfFetchFailure, VerificationUnavailableError } from "../errors";
+import { VerificationUnavailableError } from "../errors";
 import type { ClientSecretSource } from "./client-secret";
+import { DOMAIN_HINT, kindeFetch, rateLimitResetMs } from "./kinde-fetch";
 
 interface CachedToken {
   value: string;
@@ -45,25 +46,20 @@ export class M2MTokenProvider {
       client_secret: await this.clientSecret.get(signal),
       audience: `${this.domain}/api`,
     });
-    let response: Response;
-    try {
-      response = await fetch(`${this.domain}/oauth2/token`, {
-        method: "POST",
-        headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
-        body,
-        signal,
-      });
-    } catch (error) {
-      throw new VerificationUnavailableError(causeOfFetchFailure(error), "the M2M token request failed");
-    }
+    const response = await kindeFetch(
+      `${this.domain}/oauth2/token`,
+      { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" }, body, signal },
+      "M2M token",
+    );
     const payload = (await response.json().catch(() => undefined)) as { access_token?: unknown; expires_in?: unknown; error?: unknown } | undefined;
     // Refused client credentials may mean the secret was rotated: have it read again.
     if (response.status === 401 || (response.status === 400 && payload?.error === "invalid_client")) this.clientSecret.invalidate();
     if (response.status === 400 || response.status === 401 || response.status === 403) {
       throw new VerificationUnavailableError("kinde_auth_failed", `Kinde refused the M2M client credentials (HTTP ${response.status})`);
     }
-    if (response.status === 429) throw new VerificationUnavailableError("kinde_rate_limited", "token endpoint answered 429");
-    if (!response.ok) throw new VerificationUnavailableError("kinde_server_error", `token endpoint answered ${response.status}`);
+    if (response.status === 429) throw new VerificationUnavailableError("kinde_rate_limited", "token endpoint answered 429", rateLimitResetMs(response));
+    if (response.status >= 500) throw new VerificationUnavailableError("kinde_server_error", `token endpoint answered ${response.status}`);
+    if (!response.ok) throw new VerificationUnavailableError("kinde_unexpected_status", `token endpoint answered ${response.status}: ${DOMAIN_HINT}`);
     if (typeof payload?.access_token !== "string" || payload.access_token === "") {
       throw new VerificationUnavailableError("kinde_bad_response", "token response has no access_token");
     }

@@ -1,5 +1,7 @@
-import { causeOfFetchFailure, VerificationUnavailableError } from "../errors";
+import { VerificationUnavailableError } from "../errors";
+import { DOMAIN_HINT, kindeErrorCodes, kindeFetch, rateLimitResetMs, readKindeJson } from "./kinde-fetch";
 import type { M2MTokenProvider } from "./m2m-token";
+import { sendWithToken } from "./token-renewal";
 
 /** The fields of Kinde's verify response we rely on; every one is optional in Kinde's spec. */
 export interface KindeVerifyBody {
@@ -11,17 +13,19 @@ export interface KindeVerifyBody {
   scopes?: string[];
 }
 
-/** What Kinde said about a key: a 200 answer, or a refusal of the key itself (400, 404, 422). */
+/** What Kinde said about a key: a 200 answer, or a 400 refusal of the key itself. */
 export type KindeVerifyAnswer = { kind: "answered"; body: KindeVerifyBody } | { kind: "rejected"; status: number };
 
-const KEY_REJECTED = new Set([400, 404, 422]);
-/** Backing off after a 429 never lasts longer than this, whatever RateLimit-Reset says. */
-export const MAX_RATE_LIMIT_BACKOFF_MS = 30_000;
-
 /**
- * `POST {domain}/api/v1/api_keys/verify`. Anything that is not a clear answer about the key
- * (network failure, timeout, 429, 5xx, a body that is not the documented JSON, our own token
- * refused twice) throws VerificationUnavailableError: never a verdict the caller would pay for.
+ * `POST {domain}/api/v1/api_keys/verify`. Only Kinde's documented answers are verdicts: the
+ * `verifyApiKey` operation in kinde-oss/management-api-js spec/kinde-mgmt-api-specs.yaml declares
+ * 200 (verify_api_key_response), 400 (bad_request), 401 (forbidden) and 429 (too_many_requests),
+ * each as application/json. A 200 or 400 in Kinde's JSON decides; anything else (network failure,
+ * timeout, a redirect, 429, 5xx, our own token refused twice, and the undocumented 404 (also Kinde's
+ * generic route-not-found), 422 and every other status, or a body that is not Kinde's JSON) throws
+ * VerificationUnavailableError: never a verdict the caller would pay for, and never cached.
+ * Nothing Kinde publishes says how it answers an unknown key (its quick start only branches on
+ * `is_valid`), so an unknown key counts as refused only through one of those documented answers.
  */
 export class KindeVerifyClient {
   /** Epoch ms until which Kinde asked us to stop (429 with RateLimit-Reset): calls fail fast until then. */
@@ -38,66 +42,46 @@ export class KindeVerifyClient {
     if (this.now() < this.rateLimitedUntil) {
       throw new VerificationUnavailableError("kinde_rate_limited", `backing off until ${new Date(this.rateLimitedUntil).toISOString()} after a 429`);
     }
-    for (let attempt = 1; ; attempt++) {
-      const token = await this.tokens.token(signal);
-      const response = await this.post(token, apiKey, signal);
-      if (response.status === 401 || response.status === 403) {
-        await response.body?.cancel();
-        // The token may have expired or been revoked at Kinde: fetch a new one once.
-        this.tokens.invalidate(token);
-        if (attempt === 1) continue;
-        throw new VerificationUnavailableError(
-          "kinde_auth_failed",
-          `Kinde refused Keygate's M2M token (HTTP ${response.status}) twice: check the M2M application's credentials and its read:api_keys scope`,
-        );
-      }
-      if (response.status === 429) this.rateLimitedUntil = this.now() + backoffMs(response.headers.get("ratelimit-reset"));
-      return await interpret(response);
-    }
+    // 401 is verify's documented token refusal; 403 is treated alike, since either ends unavailable if it persists.
+    const response = await sendWithToken(this.tokens, signal, [401, 403], (token) => this.post(token, apiKey, signal));
+    if (response.status === 429) this.rateLimitedUntil = this.now() + rateLimitResetMs(response);
+    return await interpret(response);
   }
 
-  private async post(token: string, apiKey: string, signal: AbortSignal): Promise<Response> {
-    try {
-      return await fetch(`${this.domain}/api/v1/api_keys/verify`, {
+  private post(token: string, apiKey: string, signal: AbortSignal): Promise<Response> {
+    return kindeFetch(
+      `${this.domain}/api/v1/api_keys/verify`,
+      {
         method: "POST",
         headers: { authorization: `Bearer ${token}`, "content-type": "application/json", accept: "application/json" },
         body: JSON.stringify({ api_key: apiKey }),
         signal,
-      });
-    } catch (error) {
-      throw new VerificationUnavailableError(causeOfFetchFailure(error), "the verify request failed");
-    }
+      },
+      "verify",
+    );
   }
-}
-
-/** RateLimit-Reset is in seconds; absent or unreadable, back off for one second. */
-function backoffMs(reset: string | null): number {
-  const seconds = reset === null ? NaN : Number(reset);
-  return Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds * 1000, MAX_RATE_LIMIT_BACKOFF_MS) : 1_000;
 }
 
 async function interpret(response: Response): Promise<KindeVerifyAnswer> {
-  if (KEY_REJECTED.has(response.status)) {
-    await response.body?.cancel();
-    return { kind: "rejected", status: response.status };
-  }
   if (response.status === 429) {
     await response.body?.cancel();
     const reset = response.headers.get("ratelimit-reset");
-    throw new VerificationUnavailableError("kinde_rate_limited", `Kinde answered 429${reset ? ` (reset in ${reset}s)` : ""}`);
+    throw new VerificationUnavailableError("kinde_rate_limited", `Kinde answered 429${reset ? ` (reset in ${reset}s)` : ""}`, rateLimitResetMs(response));
   }
-  if (response.status !== 200) {
+  if (response.status >= 500) {
     await response.body?.cancel();
     throw new VerificationUnavailableError("kinde_server_error", `Kinde answered ${response.status}`);
   }
-  let payload: unknown;
-  try {
-    payload = await response.json();
-  } catch (error) {
-    throw new VerificationUnavailableError(
-      causeOfFetchFailure(error) === "kinde_timeout" ? "kinde_timeout" : "kinde_bad_response",
-      "the verify response is not JSON",
-    );
+  if (response.status !== 200 && response.status !== 400) {
+    await response.body?.cancel();
+    throw new VerificationUnavailableError("kinde_unexpected_status", `verify answered HTTP ${response.status}, which Kinde does not document for it: ${DOMAIN_HINT}`);
+  }
+  const payload = await readKindeJson(response, "verify");
+  if (response.status === 400) {
+    if (kindeErrorCodes(payload) === undefined) {
+      throw new VerificationUnavailableError("kinde_bad_response", `the verify answer (HTTP 400) is not Kinde's error object: ${DOMAIN_HINT}`);
+    }
+    return { kind: "rejected", status: 400 };
   }
   const body = parseBody(payload);
   if (!body) throw new VerificationUnavailableError("kinde_bad_response", "the verify response is not the documented object");

@@ -40,6 +40,8 @@ const SCOPE: WordRule = { pattern: /^[\x21-\x2b\x2d-\x7e]{1,128}$/, one: "a scop
 const REST_API_ID: WordRule = { pattern: /^[a-z0-9]{10}$/, one: "a REST API id", many: "REST API ids", rule: "ten lower-case letters and digits" };
 // API Gateway: "alphanumeric characters, hyphens, and underscores", at most 128.
 const STAGE_NAME: WordRule = { pattern: /^[A-Za-z0-9_-]{1,128}$/, one: "a stage name", many: "stage names", rule: '1 to 128 letters, digits, "-" or "_"' };
+// Kinde API ids as the Management API shows them: letters, digits and "_".
+const KINDE_API_ID: WordRule = { pattern: /^[A-Za-z0-9_]{1,128}$/, one: "a Kinde API id", many: "Kinde API ids", rule: 'letters, digits and "_", as Kinde shows them' };
 const SECRET_ARN: WordRule = {
   pattern: /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/,
   one: "a Secrets Manager secret ARN",
@@ -171,6 +173,34 @@ export const SETTINGS = {
     default: 20,
     local: true,
     doc: "Distinct failed keys one source IP may present per minute (per container) before its unknown keys are refused without asking Kinde (`ip_failure_budget`). 0 turns the budget off, for callers that all arrive through one address.",
+  }),
+  kindeApiIds: spec({
+    kind: wordList(KINDE_API_ID, "merge"),
+    env: { name: "KINDE_API_IDS" },
+    arg: "kinde.apiIds",
+    stackKey: "kindeApiIds",
+    default: [] as string[],
+    local: true,
+    doc: "The Kinde APIs whose keys this gateway accepts: a key is allowed only if Kinde lists one of them in the key's `api_ids` (else `wrong_api`).",
+  }),
+  keyMetadataTtlSeconds: spec({
+    // A minute at least, so no setting makes it a call per request; a week at most, so a wrong answer heals.
+    kind: integer(60, 604_800),
+    env: { name: "KEY_METADATA_TTL_SECONDS" },
+    arg: "keyMetadataTtlSeconds",
+    stackKey: "keyMetadataTtlSeconds",
+    default: 86_400,
+    local: true,
+    doc: "How long a key's metadata (its APIs, type and creation date, which never change for a key id) is kept, seconds.",
+  }),
+  acceptKeysForAnyApi: spec({
+    kind: boolean,
+    env: { name: "ACCEPT_KEYS_FOR_ANY_API" },
+    arg: "acceptKeysForAnyApi",
+    stackKey: "acceptKeysForAnyApi",
+    default: false,
+    local: true,
+    doc: "Opt in to a deployment with neither `kindeApiIds` nor `requiredScopes`, which accepts an active key issued for any API of the Kinde business.",
   }),
   requiredScopes: spec({
     kind: wordList(SCOPE, "merge"),

@@ -128,7 +128,7 @@ describe("authenticating", () => {
     expect(kinde.calls.verify).toBe(0);
   });
 
-  it.each(["404", "400", "200-invalid"] as const)("denies an unknown key that Kinde answers with %s", async (answer) => {
+  it.each(["400", "200-invalid"] as const)("denies an unknown key that Kinde answers with %s", async (answer) => {
     kinde.unknownKeyAnswer = answer;
     const c = container();
     expect((await rejection(c.handler(requestEvent(`Bearer ${UNKNOWN}`)))).message).toBe("Unauthorized");
@@ -188,7 +188,7 @@ describe("caching", () => {
     expect(aws.dynamo.operations.get("PutItem") ?? 0).toBe(before.put);
     expect(shared.context?.verdict_source).toBe("dynamodb");
     expect(shared.principalId).toBe("kp_alice");
-    expect(kinde.calls).toEqual({ token: 1, verify: 1 });
+    expect(kinde.calls).toEqual({ token: 1, verify: 1, keyMetadata: 0 });
   });
 
   it("caches negative verdicts too", async () => {
@@ -204,14 +204,14 @@ describe("caching", () => {
     const c = container();
     const results = await Promise.all(Array.from({ length: 50 }, () => c.handler(requestEvent(`Bearer ${ALICE}`))));
     expect(results.every((r) => r.principalId === "kp_alice")).toBe(true);
-    expect(kinde.calls).toEqual({ token: 1, verify: 1 });
+    expect(kinde.calls).toEqual({ token: 1, verify: 1, keyMetadata: 0 });
     expect(await scanTable()).toContain(`verdict#${hashKey(ALICE)}`);
   });
 
   it("reuses one M2M token for many keys", async () => {
     const c = container();
     for (const key of [ALICE, BOB, REVOKED, UNKNOWN]) await c.handler(requestEvent(`Bearer ${key}`)).catch(() => undefined);
-    expect(kinde.calls).toEqual({ token: 1, verify: 4 });
+    expect(kinde.calls).toEqual({ token: 1, verify: 4, keyMetadata: 0 });
   });
 
   it("does not trust an expired DynamoDB item", async () => {
@@ -263,7 +263,7 @@ describe("when Kinde fails", () => {
     kinde.expireTokens();
     const result = await c.handler(requestEvent(`Bearer ${BOB}`));
     expect(result.principalId).toBe("kp_bob");
-    expect(kinde.calls).toEqual({ token: 2, verify: 3 });
+    expect(kinde.calls).toEqual({ token: 2, verify: 3, keyMetadata: 0 });
   });
 
   it("treats a second 401 as Keygate's misconfiguration: an error, not the caller's 401", async () => {
@@ -273,7 +273,7 @@ describe("when Kinde fails", () => {
     expect(error.message).not.toBe("Unauthorized");
     expect(c.last()).toMatchObject({ decision: "error", reason: "upstream_unavailable" });
     expect(c.last().upstream_error).toMatch(/^kinde_auth_failed: .*read:api_keys/);
-    expect(kinde.calls).toEqual({ token: 2, verify: 2 });
+    expect(kinde.calls).toEqual({ token: 2, verify: 2, keyMetadata: 0 });
   });
 
   it("answers a 429 with an error, then spares Kinde until RateLimit-Reset has passed", async () => {

@@ -20,6 +20,9 @@ describe("loadConfig", () => {
       requiredScopes: [],
       allowOrgKeys: false,
       routeRules: [],
+      kindeApiIds: [],
+      keyMetadataTtlSeconds: 86_400,
+      acceptKeysForAnyApi: false,
     });
   });
 

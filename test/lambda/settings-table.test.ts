@@ -44,6 +44,9 @@ describe("the settings table", () => {
       verifyTimeoutMs: 1_500,
       dynamoDbTimeoutMs: 100,
       failedKeysPerIpPerMinute: 5,
+      kindeApiIds: ["api_0123456789abcdef"],
+      keyMetadataTtlSeconds: 3_600,
+      acceptKeysForAnyApi: false,
       requiredScopes: ["api:access", "read:reports"],
       allowOrgKeys: true,
       routeScopes: { "GET /reports/{name}": "read:reports" },
@@ -60,6 +63,8 @@ describe("the settings table", () => {
       verifyTimeoutMs: 1_500,
       dynamoDbTimeoutMs: 100,
       failedKeysPerIpPerMinute: 5,
+      kindeApiIds: ["api_0123456789abcdef"],
+      keyMetadataTtlSeconds: 3_600,
       requiredScopes: ["api:access", "read:reports"],
       allowOrgKeys: true,
     });

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { keyMetadataOf, LOCAL_KINDE_API_ID } from "../../local/kinde-emulator";
 import { liveKeysFile, readKeysFile } from "../../local/keys-file";
 
 const dir = mkdtempSync(join(tmpdir(), "keygate-keys-"));
@@ -21,8 +22,36 @@ describe("the keys file", () => {
     ]);
   });
 
+  it("reads the optional metadata api_ids, type and created_on, leaving them out when a file has none", () => {
+    const path = file("meta.json", JSON.stringify([
+      { api_key: "k1", key_id: "api_key_1", user_id: "kp_1", api_ids: ["api_a", "api_b"], type: "user", created_on: "2025-01-02T03:04:05Z" },
+      { api_key: "k2", key_id: "api_key_2", org_code: "org_x", type: "environment" },
+    ]));
+    expect(readKeysFile(path)).toEqual([
+      { api_key: "k1", key_id: "api_key_1", user_id: "kp_1", org_code: null, scopes: [], status: "active", api_ids: ["api_a", "api_b"], type: "user", created_on: "2025-01-02T03:04:05Z" },
+      { api_key: "k2", key_id: "api_key_2", user_id: null, org_code: "org_x", scopes: [], status: "active", type: "environment" },
+    ]);
+  });
+
+  it("serves keys written without metadata as the local API's keys: user keys, or organization keys when they have only an org_code", () => {
+    const path = file("old.json", JSON.stringify([
+      { api_key: "k1", key_id: "a", user_id: "kp_1" },
+      { api_key: "k2", key_id: "b", org_code: "org_x" },
+      { api_key: "k3", key_id: "c", user_id: "kp_3", org_code: "org_x" },
+    ]));
+    expect(readKeysFile(path).map(keyMetadataOf)).toEqual([
+      { api_ids: [LOCAL_KINDE_API_ID], type: "user", created_on: expect.any(String) },
+      { api_ids: [LOCAL_KINDE_API_ID], type: "organization", created_on: expect.any(String) },
+      { api_ids: [LOCAL_KINDE_API_ID], type: "user", created_on: expect.any(String) },
+    ]);
+  });
+
   it.each([
     ["missing.json", undefined, /no such file/],
+    ["badapiids.json", '[{"api_key": "k", "key_id": "x", "api_ids": "api_a"}]', /entry 0: "api_ids" must be an array of Kinde API ids/],
+    ["emptyapiid.json", '[{"api_key": "k", "key_id": "x", "api_ids": [""]}]', /entry 0: "api_ids" must be an array/],
+    ["badtype.json", '[{"api_key": "k", "key_id": "x", "type": "service"}]', /entry 0: "type" must be "user", "organization" or "environment"/],
+    ["badcreated.json", '[{"api_key": "k", "key_id": "x", "created_on": 5}]', /entry 0: "created_on" must be a date-time string/],
     ["notjson.json", "{", /is not JSON/],
     ["object.json", "{}", /must be a JSON array/],
     ["nokey.json", '[{"key_id": "x"}]', /entry 0: "api_key" must be a non-empty string/],

@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
 import { ensureCacheTable, localDynamoDbClient, startEmbeddedDynamoDb, type EmbeddedDynamoDb } from "../../local/embedded-dynamodb";
 import { KindeEmulator, type KindeEmulatorOptions } from "../../local/kinde-emulator";
 
-/** The emulator, listening for the whole file and back to normal before each test: verify mode, delay, rate-limit reset, unknown-key answer, call counts. */
+/** The emulator, listening for the whole file and back to normal before each test: verify and metadata modes, redirect, delay, rate-limit reset, unknown-key answer, call counts. */
 export function useKindeEmulator(options: KindeEmulatorOptions): KindeEmulator {
   const kinde = new KindeEmulator(options);
   beforeAll(async () => {
@@ -17,9 +17,11 @@ export function useKindeEmulator(options: KindeEmulatorOptions): KindeEmulator {
   afterAll(() => kinde.stop());
   beforeEach(() => {
     kinde.verifyMode = "normal";
+    kinde.keyMetadataMode = "normal";
+    kinde.redirect = undefined;
     kinde.verifyDelayMs = 0;
     kinde.rateLimitResetSeconds = 7;
-    kinde.unknownKeyAnswer = options.unknownKeyAnswer ?? "404";
+    kinde.unknownKeyAnswer = options.unknownKeyAnswer ?? "200-invalid";
     kinde.resetCounts();
   });
   return kinde;
