@@ -6,13 +6,16 @@ import type { LocalKey } from "./kinde-emulator";
 import type { KeygateSettings } from "./stack-config";
 
 export interface DemoKey extends LocalKey {
-  /** What the banner says about the key. */
+  /** Who holds it, as the banner names it. */
+  name: string;
+  /** What the banner says about the key itself; whether the settings accept it is worked out at start-up. */
   label: string;
 }
 
 export const DEMO_KEYS: readonly DemoKey[] = [
   {
-    label: "alice: reports and orders, plan:pro",
+    name: "alice",
+    label: "scopes read:reports write:orders plan:pro",
     api_key: "k_live_demo_alice_5f1c9a7e2b8d4306",
     key_id: "api_key_0a1b2c3d4e5f60718293a4b5c6d7e8f9",
     user_id: "kp_demo_alice",
@@ -21,7 +24,8 @@ export const DEMO_KEYS: readonly DemoKey[] = [
     status: "active",
   },
   {
-    label: "bob: profile only, free tier",
+    name: "bob",
+    label: "scope read:profile",
     api_key: "k_live_demo_bob_93d0e6b4a1c7f258",
     key_id: "api_key_1b2c3d4e5f60718293a4b5c6d7e8f90a",
     user_id: "kp_demo_bob",
@@ -30,7 +34,8 @@ export const DEMO_KEYS: readonly DemoKey[] = [
     status: "active",
   },
   {
-    label: "carol: revoked",
+    name: "carol",
+    label: "scope read:reports, revoked",
     api_key: "k_live_demo_carol_2e7b5d1f8a4c9360",
     key_id: "api_key_2c3d4e5f60718293a4b5c6d7e8f90a1b",
     user_id: "kp_demo_carol",
@@ -39,7 +44,8 @@ export const DEMO_KEYS: readonly DemoKey[] = [
     status: "revoked",
   },
   {
-    label: "organization key (org keys are off)",
+    name: "org_demo",
+    label: "an organization's key, scope read:reports",
     api_key: "k_live_demo_org_7a3f9c2e5b1d8046",
     key_id: "api_key_3d4e5f60718293a4b5c6d7e8f90a1b2c",
     user_id: null,
