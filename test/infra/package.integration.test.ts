@@ -81,7 +81,8 @@ function filesUnder(dir: string): string[] {
 beforeAll(async () => {
   // npm pack runs `prepare` (npm run build) first, as publishing and installing from git do.
   const { stdout } = await run("npm", ["pack", "--json", "--pack-destination", scratch], { cwd: root, maxBuffer: 64 * 1024 * 1024 });
-  const [result] = JSON.parse(stdout.slice(stdout.indexOf("["))) as { filename: string; files: { path: string }[] }[];
+  // The build's own lines come first; npm's JSON report starts on a line of its own.
+  const [result] = JSON.parse(stdout.slice(stdout.search(/^\[$/m))) as { filename: string; files: { path: string }[] }[];
   tarball = join(scratch, result!.filename);
   packed = result!.files.map((file) => file.path).sort();
 
