@@ -1,18 +1,18 @@
 import * as pulumi from "@pulumi/pulumi";
-import { buildSync } from "esbuild";
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { authorizerBuildOptions, packageRoot } from "../lambda/bundle";
+import { AUTHORIZER_FILE, authorizerBundleIsStale, authorizerBundlePath } from "./authorizer-bundle-file";
+import { packageRoot } from "./package-root";
 
-/** The archive holds `index.mjs`, whose `handler` export is the authorizer. */
+export { AUTHORIZER_FILE };
+/** The handler string: the `handler` export of `index.mjs`. */
 export const AUTHORIZER_HANDLER = "index.handler";
-export const AUTHORIZER_FILE = "index.mjs";
 
 export interface AuthorizerBundle {
   archive: pulumi.asset.AssetArchive;
-  /** Where the bundle was written. */
+  /** The bundle deployed: dist/authorizer/index.mjs of the package. */
   path: string;
   /** SHA-256 of the bundle, hex: changes exactly when the deployed code does. */
   sha256: string;
@@ -22,33 +22,21 @@ export interface AuthorizerBundle {
 let built: AuthorizerBundle | undefined;
 
 /**
- * Bundles the authorizer with esbuild while the Pulumi program runs, because `pulumi up` runs no
- * build script. The result is written to a fixed path per package location (not a fresh temp
- * folder) so that nothing about the asset changes between runs unless the code does; writers
- * racing on that path (parallel tests, two stacks) each rename a complete file into place.
- * Built once per process, however many components use it.
+ * The authorizer's code, as the package ships it: dist/authorizer/index.mjs, built by `npm run
+ * build` (which `prepare` runs on install from git, and `npm pack` before packing). An installed
+ * Keygate needs neither the authorizer's sources nor esbuild at `pulumi up`. In a clone whose
+ * bundle is missing or older than lambda/, the bundle is first rebuilt by `npm run build`'s own
+ * script, so what deploys is the code in the clone. Read once per process.
  */
 export function authorizerBundle(): AuthorizerBundle {
   if (built) return built;
   const root = packageRoot();
-  const directory = join(tmpdir(), `keygate-authorizer-${createHash("sha256").update(root).digest("hex").slice(0, 12)}`);
-  const path = join(directory, AUTHORIZER_FILE);
-
-  let contents: Uint8Array;
-  try {
-    const result = buildSync({ ...authorizerBuildOptions(path), write: false });
-    const output = result.outputFiles?.[0];
-    if (!output) throw new Error("esbuild produced no output file");
-    contents = output.contents;
-  } catch (error) {
-    throw new Error(`Building the authorizer bundle from ${join(root, "lambda")} failed: ${(error as Error).message}`);
+  if (authorizerBundleIsStale(root)) rebuildAuthorizerBundle(root);
+  const path = authorizerBundlePath(root);
+  if (!existsSync(path)) {
+    throw new Error(`Keygate's authorizer bundle is missing (${path}): run \`npm run build\` in ${root}, or reinstall Keygate`);
   }
-
-  mkdirSync(directory, { recursive: true });
-  const partial = `${path}.${process.pid}.partial`;
-  writeFileSync(partial, contents);
-  renameSync(partial, path);
-
+  const contents = readFileSync(path);
   built = {
     archive: new pulumi.asset.AssetArchive({ [AUTHORIZER_FILE]: new pulumi.asset.FileAsset(path) }),
     path,
@@ -56,4 +44,18 @@ export function authorizerBundle(): AuthorizerBundle {
     bytes: contents.byteLength,
   };
   return built;
+}
+
+/**
+ * Runs the build script (lambda/bundle.ts, as `npm run build` does) with the clone's tsx and
+ * esbuild, writing `outfile` (by default the package's bundle). In a child process, because those
+ * are development dependencies the library itself never loads.
+ */
+export function rebuildAuthorizerBundle(root: string, outfile: string = authorizerBundlePath(root)): void {
+  try {
+    execFileSync(process.execPath, ["--import", "tsx", join(root, "lambda", "bundle.ts"), outfile], { cwd: root, stdio: ["ignore", "ignore", "pipe"], timeout: 120_000 });
+  } catch (error) {
+    const stderr = (error as { stderr?: Buffer }).stderr?.toString("utf8").trim();
+    throw new Error(`Rebuilding the authorizer from ${join(root, "lambda")} failed (run \`npm run build\` there to see why): ${stderr || (error as Error).message}`);
+  }
 }

@@ -20,4 +20,5 @@ export type {
 } from "./args";
 export { DEFAULTS } from "./args";
 export { GATEWAY_RESPONSES, openApiGatewayResponses, type GatewayResponseDefinition } from "./gateway-responses";
+export type { UsagePlanResources } from "./usage-plans";
 export { InvalidSettingError } from "./validate-args";

@@ -98,6 +98,14 @@ export function checkSettings(args: UserKeyAuthorizerArgs, fail: Fail, program: 
   if (Buffer.byteLength(JSON.stringify(table.routeScopes)) > MAX_ROUTE_SCOPES_BYTES) {
     fail("routeScopes", `is ${Buffer.byteLength(JSON.stringify(table.routeScopes))} bytes as JSON; at most ${MAX_ROUTE_SCOPES_BYTES} fit in the function's 4 KB of environment variables`);
   }
+  // Kinde's verify answer does not say which API a key is for: without an API id or a scope unique
+  // to this API, an active key issued for any API of the business would get in.
+  if (table.kindeApiIds.length === 0 && table.requiredScopes.length === 0 && !table.acceptKeysForAnyApi) {
+    fail(
+      "kinde.apiIds",
+      "is not set, and neither is requiredScopes: any active key issued for any API of your Kinde business would be accepted. Name the Kinde API this gateway serves (kinde.apiIds), require a scope unique to it (requiredScopes), or set acceptKeysForAnyApi to accept that",
+    );
+  }
   const usagePlans = resolveUsagePlans(args.usagePlans, table, fail);
   if (usagePlans) checkApisForUsagePlans(apis, fail);
 

@@ -1,15 +1,10 @@
 import { build, type BuildOptions } from "esbuild";
-import { existsSync, readFileSync } from "node:fs";
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { authorizerBundlePath } from "../infra/authorizer-bundle-file";
+import { packageRoot } from "../infra/package-root";
 
-/** The folder holding Keygate's package.json, whether run from source or installed as a dependency. */
-export function packageRoot(from: string = __dirname): string {
-  for (let dir = resolve(from); ; dir = dirname(dir)) {
-    const manifest = join(dir, "package.json");
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, "utf8")) as { name?: string }).name === "keygate") return dir;
-    if (dirname(dir) === dir) throw new Error(`cannot find Keygate's package.json above ${from}`);
-  }
-}
+export { packageRoot };
 
 /**
  * esbuild options for the authorizer: one minified ESM file exporting `handler`, for the Lambda
@@ -30,22 +25,33 @@ export function authorizerBuildOptions(outfile: string): BuildOptions {
     minify: true,
     sourcemap: false,
     legalComments: "none",
-    metafile: true,
     logLevel: "warning",
     // Some bundled CommonJS dependencies call require() for Node built-ins.
     banner: { js: "import { createRequire as __keygateRequire } from 'node:module'; const require = __keygateRequire(import.meta.url);" },
   };
 }
 
-/** Builds the authorizer bundle and returns its size in bytes. */
-export async function bundleAuthorizer(outfile: string = join(packageRoot(), "dist", "authorizer", "index.mjs")): Promise<number> {
-  const result = await build(authorizerBuildOptions(outfile));
-  return Object.values(result.metafile?.outputs ?? {}).reduce((total, output) => total + output.bytes, 0);
+/**
+ * Builds the authorizer bundle and returns its size in bytes. The file is written whole and renamed
+ * into place, so a reader at the same moment (a Pulumi program, `npm start`, another build) sees
+ * the old bundle or the new one, never half of one.
+ */
+export async function bundleAuthorizer(outfile: string = authorizerBundlePath(packageRoot())): Promise<number> {
+  const result = await build({ ...authorizerBuildOptions(outfile), write: false });
+  const output = result.outputFiles?.[0];
+  if (!output) throw new Error("esbuild produced no output file");
+  mkdirSync(dirname(outfile), { recursive: true });
+  const partial = `${outfile}.${process.pid}.partial`;
+  writeFileSync(partial, output.contents);
+  renameSync(partial, outfile);
+  return output.contents.byteLength;
 }
 
+// `tsx lambda/bundle.ts [outfile]`: npm run build, and the Pulumi program's rebuild in a clone.
 if (require.main === module) {
-  bundleAuthorizer().then(
-    (bytes) => console.log(`dist/authorizer/index.mjs: ${(bytes / 1024).toFixed(1)} KiB`),
+  const outfile = process.argv[2] === undefined ? undefined : resolve(process.argv[2]);
+  bundleAuthorizer(outfile).then(
+    (bytes) => console.log(`${outfile ?? "dist/authorizer/index.mjs"}: ${(bytes / 1024).toFixed(1)} KiB`),
     (error: unknown) => {
       console.error(error);
       process.exit(1);

@@ -1,8 +1,13 @@
 /** What `npm start` prints: the start-up banner and one line per request. */
 import { relative } from "node:path";
-import { DEMO_ROUTES } from "./demo-backend";
+import { DEFAULTS } from "../infra/args";
+import type { DenyReason } from "../lambda/decision";
+import { DEMO_ROUTES, type DemoRoute } from "./demo-backend";
+import { demoKeyAccess } from "./demo-key-access";
+import type { DemoKey } from "./demo-keys";
 import type { KeygateLocal } from "./keygate-local";
 import type { RequestLogEntry } from "./local-gateway";
+import type { KeygateSettings } from "./stack-config";
 
 /** One line per request: time, status, route, who, where the verdict came from, why, latency. */
 export function formatRequestLine(entry: RequestLogEntry, now: Date = new Date()): string {
@@ -33,9 +38,7 @@ export function formatBanner(local: KeygateLocal, cwd: string, verbose: boolean)
     lines.push(`  kinde        local emulator on ${local.kinde.url}, ${keys}`);
   }
   lines.push(`  dynamodb     ${local.dynamodb.mode === "embedded" ? "embedded (dynalite)" : "AWS_ENDPOINT_URL_DYNAMODB"} ${local.dynamodb.endpoint}, table ${local.dynamodb.tableName}`);
-  const rules = Object.entries(s.routeScopes).map(([route, scopes]) => `${route} needs ${[scopes].flat().join(" + ")}`);
-  lines.push(`  route rules  ${rules.length > 0 ? rules.join("; ") : "none (every route is open to every valid key)"}`);
-  if (s.requiredScopes.length > 0) lines.push(`  required     ${s.requiredScopes.join(" ")}`);
+  lines.push(...settingsLines(s));
   const tiers = s.usagePlans ? Object.entries(s.usagePlans.tiers).map(([name, t]) => describeTier(name, t)) : [];
   lines.push(`  usage plans  ${tiers.length > 0 ? tiers.join("; ") : "none configured"}`);
   if (s.usagePlans) {
@@ -48,20 +51,8 @@ export function formatBanner(local: KeygateLocal, cwd: string, verbose: boolean)
   lines.push(`  audit log    ${local.auditLogPath ? show(local.auditLogPath) : "off"}${verbose ? " and this console" : " (KEYGATE_VERBOSE=1 also prints the records here)"}`);
   for (const note of local.notes) lines.push(`  note         ${note}`);
 
-  if (local.kinde.mode === "emulator" && local.kinde.keys.kind === "demo") {
-    lines.push("");
-    lines.push("Demo keys (demo data for this local emulator only):");
-    const width = Math.max(...local.kinde.keys.demoKeys.map((key) => key.api_key.length));
-    for (const key of local.kinde.keys.demoKeys) lines.push(`  ${key.api_key.padEnd(width)}  ${key.label}`);
-    const [alice, bob] = local.kinde.keys.demoKeys;
-    lines.push("");
-    lines.push("Demo routes:");
-    for (const route of DEMO_ROUTES) lines.push(`  ${route}`);
-    lines.push("");
-    lines.push("Try:");
-    lines.push(`  curl -i -H "Authorization: Bearer ${alice!.api_key}" ${local.url}/whoami`);
-    lines.push(`  curl -i -H "Authorization: Bearer ${bob!.api_key}" ${local.url}/reports/monthly`);
-  } else {
+  if (local.kinde.mode === "emulator" && local.kinde.keys.kind === "demo") lines.push(...demoLines(local, local.kinde.keys.demoKeys));
+  else {
     lines.push("");
     lines.push("Try:");
     lines.push(`  curl -i -H "Authorization: Bearer <your key>" ${local.url}/whoami`);
@@ -69,6 +60,72 @@ export function formatBanner(local: KeygateLocal, cwd: string, verbose: boolean)
   lines.push("");
   lines.push("One line per request below: status, route, user, where the verdict came from, latency. Ctrl-C stops.");
   return lines.join("\n");
+}
+
+/** The authorizer's rules and timings in effect: as the settings give them, else the deployed defaults. */
+function settingsLines(s: KeygateSettings): string[] {
+  const rules = Object.entries(s.routeScopes).map(([route, scopes]) => `${route} needs ${[scopes].flat().join(" + ")}`);
+  const timing = <K extends keyof typeof DEFAULTS & keyof KeygateSettings>(name: K) => s[name] ?? DEFAULTS[name];
+  return [
+    `  route rules  ${rules.length > 0 ? rules.join("; ") : "none (every route is open to every valid key)"}`,
+    `  required     ${s.requiredScopes.length > 0 ? `${s.requiredScopes.join(" + ")} on every key` : "no scope"}; ${s.allowOrgKeys ? "user and organization keys" : "user keys only (organization keys refused)"}`,
+    `  verdicts     shared cache ${timing("cacheTtlSeconds")} s, refusals ${timing("negativeCacheTtlSeconds")} s, memory ${timing("memoryCacheTtlSeconds")} s; ` +
+      `${timing("staleIfErrorSeconds") > 0 ? `stale-if-error ${timing("staleIfErrorSeconds")} s` : "no stale verdicts while Kinde is down"}`,
+    `  budgets      Kinde ${timing("verifyTimeoutMs")} ms, DynamoDB ${timing("dynamoDbTimeoutMs")} ms; ${s.authorizerType ?? DEFAULTS.authorizerType} authorizer`,
+  ];
+}
+
+/** The demo keys and routes, each with what the settings in effect let it do, and requests to try. */
+function demoLines(local: KeygateLocal, keys: readonly DemoKey[]): string[] {
+  const access = demoKeyAccess(keys, DEMO_ROUTES, local.settings, local.stage);
+  const lines = ["", "Demo keys (demo data for this local emulator only):"];
+  const width = Math.max(...keys.map((key) => key.api_key.length));
+  const nameWidth = Math.max(...keys.map((key) => key.name.length));
+  for (const entry of access) {
+    const verdict = entry.accepted ? "" : `  -> refused: ${refusal(entry.key, entry.reason, local.settings)}`;
+    lines.push(`  ${entry.key.api_key.padEnd(width)}  ${entry.key.name.padEnd(nameWidth)}  ${entry.key.label}${verdict}`);
+  }
+
+  const accepted = access.filter((entry) => entry.accepted);
+  lines.push("", "Demo routes (and the demo keys these settings let through):");
+  const routeWidth = Math.max(...DEMO_ROUTES.map((route) => route.shown.length));
+  for (const route of DEMO_ROUTES) {
+    const callers = accepted.filter((entry) => entry.routes.some((r) => r.route === route && r.allowed)).map((entry) => entry.key.name);
+    lines.push(`  ${route.shown.padEnd(routeWidth)}  ${route.about} (${callers.length > 0 ? callers.join(", ") : "no demo key"})`);
+  }
+  lines.push(`  ${"anything else".padEnd(routeWidth)}  echoed back with the authorizer context`);
+
+  lines.push("", "Try:");
+  const pass = accepted.flatMap((entry) => entry.routes.filter((r) => r.allowed).map((r) => ({ key: entry.key, route: r.route })))[0];
+  const forbidden = accepted.flatMap((entry) => entry.routes.filter((r) => !r.allowed).map((r) => ({ key: entry.key, route: r.route })))[0];
+  if (!pass) {
+    lines.push(`  (none of the demo keys passes these settings: KEYGATE_LOCAL_KEYS=<keys.json> gives the emulator keys of your own)`);
+    lines.push(`  curl -i -H "Authorization: Bearer <your key>" ${local.url}/whoami`);
+    return lines;
+  }
+  const curl = (key: DemoKey, route: DemoRoute) => `  curl -i ${route.method === "GET" ? "" : `-X ${route.method} `}-H "Authorization: Bearer ${key.api_key}" ${local.url}${route.path}`;
+  lines.push(curl(pass.key, pass.route));
+  if (forbidden) lines.push(`${curl(forbidden.key, forbidden.route)}    (403: a route rule needs a scope ${forbidden.key.name} lacks)`);
+  return lines;
+}
+
+function refusal(key: DemoKey, reason: DenyReason, settings: KeygateSettings): string {
+  switch (reason) {
+    case "missing_scope":
+      return `it lacks ${settings.requiredScopes.filter((scope) => !(key.scopes ?? []).includes(scope)).join(" + ")} (required of every key)`;
+    case "org_key_not_allowed":
+      return "organization keys are off (allowOrgKeys)";
+    case "inactive_key":
+      return `the key is ${key.status ?? "not active"} in Kinde`;
+    case "invalid_key":
+      return "Kinde does not know it as a valid key";
+    case "wrong_api":
+      return `it was issued for another Kinde API (this gateway accepts ${settings.kindeApiIds.join(", ") || "any"})`;
+    case "environment_key_not_allowed":
+      return "environment keys are never accepted";
+    case "key_type_not_allowed":
+      return "Kinde gives it no key type Keygate accepts";
+  }
 }
 
 function describeTier(name: string, tier: { throttle?: { rateLimit: number; burstLimit: number }; quota?: { limit: number; period: string } }): string {

@@ -5,11 +5,21 @@
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 
-export const DEMO_ROUTES = [
-  "GET /whoami          the authorizer context the backend received",
-  "GET /reports/<name>  needs the read:reports scope (a route rule in the demo settings)",
-  "POST /orders         needs the write:orders scope",
-  "anything else        echoed back with the authorizer context",
+/** A route of the demo backend, with the request the banner shows for it. */
+export interface DemoRoute {
+  method: "GET" | "POST";
+  /** The path requested, which route rules are matched against. */
+  path: string;
+  /** How the banner names the route. */
+  shown: string;
+  about: string;
+}
+
+/** The demo backend's own routes; any other request is echoed back with the authorizer context. */
+export const DEMO_ROUTES: readonly DemoRoute[] = [
+  { method: "GET", path: "/whoami", shown: "GET /whoami", about: "the authorizer context the backend received" },
+  { method: "GET", path: "/reports/monthly", shown: "GET /reports/<name>", about: "a report" },
+  { method: "POST", path: "/orders", shown: "POST /orders", about: "places an order" },
 ];
 
 export function demoBackend(event: APIGatewayProxyEvent): APIGatewayProxyResult {

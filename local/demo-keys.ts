@@ -4,17 +4,20 @@
  * `api_ids` are issued for the emulator's own API (LOCAL_KINDE_API_ID), which the demo's
  * KINDE_API_IDS names, so dave's key for another API is refused.
  */
-import type { LocalKey } from "./kinde-emulator";
+import { LOCAL_KINDE_API_ID, type LocalKey } from "./kinde-emulator";
 import { parseStackConfig, type KeygateSettings } from "./stack-config";
 
 export interface DemoKey extends LocalKey {
-  /** What the banner says about the key. */
+  /** Who holds it, as the banner names it. */
+  name: string;
+  /** What the banner says about the key itself; whether the settings accept it is worked out at start-up. */
   label: string;
 }
 
 export const DEMO_KEYS: readonly DemoKey[] = [
   {
-    label: "alice: reports and orders, plan:pro",
+    name: "alice",
+    label: "scopes read:reports write:orders plan:pro",
     api_key: "k_live_demo_alice_5f1c9a7e2b8d4306",
     key_id: "api_key_0a1b2c3d4e5f60718293a4b5c6d7e8f9",
     user_id: "kp_demo_alice",
@@ -23,7 +26,8 @@ export const DEMO_KEYS: readonly DemoKey[] = [
     status: "active",
   },
   {
-    label: "bob: profile only, free tier",
+    name: "bob",
+    label: "scope read:profile",
     api_key: "k_live_demo_bob_93d0e6b4a1c7f258",
     key_id: "api_key_1b2c3d4e5f60718293a4b5c6d7e8f90a",
     user_id: "kp_demo_bob",
@@ -32,7 +36,8 @@ export const DEMO_KEYS: readonly DemoKey[] = [
     status: "active",
   },
   {
-    label: "carol: revoked",
+    name: "carol",
+    label: "scope read:reports, revoked",
     api_key: "k_live_demo_carol_2e7b5d1f8a4c9360",
     key_id: "api_key_2c3d4e5f60718293a4b5c6d7e8f90a1b",
     user_id: "kp_demo_carol",
@@ -41,7 +46,8 @@ export const DEMO_KEYS: readonly DemoKey[] = [
     status: "revoked",
   },
   {
-    label: "organization key (org keys are off)",
+    name: "org_demo",
+    label: "an organization's key, scope read:reports",
     api_key: "k_live_demo_org_7a3f9c2e5b1d8046",
     key_id: "api_key_3d4e5f60718293a4b5c6d7e8f90a1b2c",
     user_id: null,
@@ -50,7 +56,8 @@ export const DEMO_KEYS: readonly DemoKey[] = [
     status: "active",
   },
   {
-    label: "dave: issued for another Kinde API (refused: wrong_api)",
+    name: "dave",
+    label: "scopes read:reports read:profile, issued for another Kinde API",
     api_key: "k_live_demo_dave_6c2a8e4f1b9d3705",
     key_id: "api_key_4e5f60718293a4b5c6d7e8f90a1b2c3d",
     user_id: "kp_demo_dave",
@@ -69,6 +76,7 @@ export const DEMO_KEYS: readonly DemoKey[] = [
  * API Gateway key of their own at their first request.
  */
 export const DEMO_STACK_CONFIG = {
+  "keygate:kindeApiIds": [LOCAL_KINDE_API_ID],
   "keygate:routeScopes": { "GET /reports/*": "read:reports", "POST /orders": "write:orders" },
   "keygate:usagePlans": {
     tiers: {

@@ -30,12 +30,10 @@ async function main(): Promise<void> {
     console.error(`keygate: ${(error as Error).message}`);
     process.exit(1);
   }
-  console.log(formatBanner(local, cwd, verbose));
-
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     // One Ctrl-C can arrive twice: from the terminal, and from npm, which passes it on to the
-    // script's process (when the shell hands over to node, as bash does). A second Ctrl-C while
+    // script's process (this one: the start script execs node). A second Ctrl-C while
     // stopping must not cut the stop short either: later signals are ignored, and the stop below
     // is bounded anyway.
     if (stopping) return;
@@ -57,6 +55,9 @@ async function main(): Promise<void> {
   };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
+  // Only now: whoever reads the banner (a user, a supervisor, a test) may signal at once, and a
+  // signal before the handlers exist would end the process without stopping what it started.
+  console.log(formatBanner(local, cwd, verbose));
 }
 
 function parsePort(raw: string | undefined): number {

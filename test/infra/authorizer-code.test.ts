@@ -1,16 +1,27 @@
 import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { describe, expect, it } from "vitest";
-import { authorizerBundle, AUTHORIZER_FILE, AUTHORIZER_HANDLER } from "../../infra/authorizer-code";
+import { createHash } from "node:crypto";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { authorizerBundleIsStale, authorizerBundlePath } from "../../infra/authorizer-bundle-file";
+import { authorizerBundle, rebuildAuthorizerBundle, AUTHORIZER_FILE, AUTHORIZER_HANDLER } from "../../infra/authorizer-code";
+import { packageRoot } from "../../infra/package-root";
 
-describe("the authorizer bundle built by the Pulumi program", () => {
+const scratch = mkdtempSync(join(tmpdir(), "keygate-authorizer-code-"));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
+
+describe("the authorizer code the component deploys", () => {
   const bundle = authorizerBundle();
 
-  it("is one ESM file, index.mjs, matching the handler string index.handler", () => {
+  it("is the package's built bundle, dist/authorizer/index.mjs, matching the handler string index.handler", () => {
     expect(AUTHORIZER_FILE).toBe("index.mjs");
     expect(AUTHORIZER_HANDLER).toBe("index.handler");
-    expect(bundle.path.endsWith("/index.mjs")).toBe(true);
-    expect(readFileSync(bundle.path).byteLength).toBe(bundle.bytes);
+    expect(bundle.path).toBe(join(packageRoot(), "dist", "authorizer", "index.mjs"));
+    const contents = readFileSync(bundle.path);
+    expect(contents.byteLength).toBe(bundle.bytes);
+    expect(sha256(contents)).toBe(bundle.sha256);
   });
 
   it("is archived under the name the handler string expects", async () => {
@@ -19,17 +30,19 @@ describe("the authorizer bundle built by the Pulumi program", () => {
     expect(await (assets["index.mjs"] as import("@pulumi/pulumi").asset.FileAsset).path).toBe(bundle.path);
   });
 
-  it("is built once per process, at a path that does not change between runs", () => {
+  it("is read once per process", () => {
     expect(authorizerBundle()).toBe(bundle);
-    expect(bundle.path).toMatch(/keygate-authorizer-[0-9a-f]{12}\/index\.mjs$/);
   });
 
-  it("is the same bytes as the project's own build (npm run build) would make: one reproducible output", async () => {
+  it("is the same bytes when a clone rebuilds it as npm run build does, and as esbuild makes it in memory", async () => {
+    const rebuilt = join(scratch, "rebuilt", "index.mjs");
+    rebuildAuthorizerBundle(packageRoot(), rebuilt);
+    expect(sha256(readFileSync(rebuilt))).toBe(bundle.sha256);
+
     const { build } = await import("esbuild");
     const { authorizerBuildOptions } = await import("../../lambda/bundle.js");
     const result = await build({ ...authorizerBuildOptions("/unused/index.mjs"), write: false });
-    const { createHash } = await import("node:crypto");
-    expect(createHash("sha256").update(result.outputFiles![0]!.contents).digest("hex")).toBe(bundle.sha256);
+    expect(sha256(result.outputFiles[0]!.contents)).toBe(bundle.sha256);
   });
 
   it("exports a handler function when loaded with the environment the component gives it", async () => {
@@ -53,5 +66,38 @@ describe("the authorizer bundle built by the Pulumi program", () => {
       ),
     );
     expect(stdout.trim()).toBe("function");
+  });
+});
+
+describe("when the bundle needs a rebuild", () => {
+  /** A package folder with a source under lambda/ and, optionally, a bundle, each with the modification time given. */
+  function packageFolder(times: { source: number; bundle?: number }): string {
+    const root = mkdtempSync(join(scratch, "package-"));
+    mkdirSync(join(root, "lambda", "usage"), { recursive: true });
+    writeFileSync(join(root, "lambda", "index.ts"), "export {};\n");
+    writeFileSync(join(root, "lambda", "usage", "tier.ts"), "export {};\n");
+    utimesSync(join(root, "lambda", "index.ts"), 1_000, 1_000);
+    utimesSync(join(root, "lambda", "usage", "tier.ts"), times.source, times.source);
+    if (times.bundle !== undefined) {
+      mkdirSync(join(root, "dist", "authorizer"), { recursive: true });
+      writeFileSync(authorizerBundlePath(root), "export const handler = () => {};\n");
+      utimesSync(authorizerBundlePath(root), times.bundle, times.bundle);
+    }
+    return root;
+  }
+
+  it("never in an installed package, which has the bundle and no lambda/ sources", () => {
+    const root = mkdtempSync(join(scratch, "installed-"));
+    mkdirSync(join(root, "dist", "authorizer"), { recursive: true });
+    writeFileSync(authorizerBundlePath(root), "export const handler = () => {};\n");
+    utimesSync(authorizerBundlePath(root), 1_000, 1_000);
+    expect(authorizerBundleIsStale(root)).toBe(false);
+  });
+
+  it("in a clone: when the bundle is missing or older than any source file, however deep", () => {
+    expect(authorizerBundleIsStale(packageFolder({ source: 2_000 }))).toBe(true);
+    expect(authorizerBundleIsStale(packageFolder({ source: 2_000, bundle: 1_500 }))).toBe(true);
+    expect(authorizerBundleIsStale(packageFolder({ source: 2_000, bundle: 2_000 }))).toBe(false);
+    expect(authorizerBundleIsStale(packageFolder({ source: 2_000, bundle: 3_000 }))).toBe(false);
   });
 });

@@ -3,7 +3,7 @@
  * its console, a request that passes, a request that fails, and Ctrl-C.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -42,14 +42,18 @@ afterEach(() => {
  * The start script's command. npm runs it in the package folder; the test runs it in a scratch
  * folder (the user's stack and keys files), so the names it resolves there are made absolute.
  */
+function startScript(): string {
+  return (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts.start!;
+}
+
 function startCommand(): string[] {
-  const { scripts } = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { scripts: Record<string, string> };
-  expect(scripts.start).toBe("node --import tsx local/start.ts");
+  // `exec`: the shell npm runs the script with gives way to node, so npm's signals reach it.
+  expect(startScript()).toBe("exec node --import tsx local/start.ts");
   return ["--import", pathToFileURL(createRequire(join(root, "package.json")).resolve("tsx")).href, join(root, "local", "start.ts")];
 }
 
-function start(env: Record<string, string>, cwd: string): Started {
-  const child = spawn(process.execPath, startCommand(), {
+function start(env: Record<string, string>, cwd: string, command: string[] = [process.execPath, ...startCommand()]): Started {
+  const child = spawn(command[0]!, command.slice(1), {
     cwd,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? cwd, ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -61,7 +65,9 @@ function start(env: Record<string, string>, cwd: string): Started {
   let err = "";
   child.stdout!.on("data", (chunk: Buffer) => (out += chunk.toString("utf8")));
   child.stderr!.on("data", (chunk: Buffer) => (err += chunk.toString("utf8")));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  // "close", not "exit": the output pipes close only once every process holding them (npm and the
+  // gateway it started) has exited.
+  const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
   return { child, stdout: () => out, stderr: () => err, exited };
 }
 
@@ -171,6 +177,37 @@ describe("npm start", () => {
     expect(await run.exited).toBe(1);
     expect(run.stderr()).toMatch(message);
     expect(existsSync(join(cwd, ".keygate"))).toBe(false);
+  });
+});
+
+describe("npm start run by npm", () => {
+  /**
+   * A package folder whose start script is Keygate's own, run in the folder (the user's), with
+   * Keygate's local/ and node_modules linked in: npm, its shell and the script, as `npm start` runs them.
+   */
+  function npmPackage(): string {
+    const cwd = mkdtempSync(join(scratch, "npm-"));
+    writeFileSync(join(cwd, "package.json"), JSON.stringify({ name: "keygate-start", private: true, scripts: { start: startScript() } }));
+    symlinkSync(join(root, "local"), join(cwd, "local"));
+    symlinkSync(join(root, "node_modules"), join(cwd, "node_modules"));
+    return cwd;
+  }
+
+  it.each(["SIGTERM", "SIGINT"] as const)("stops the gateway and frees its port on %s sent to npm's own process only", async (signal) => {
+    const run = start({ PORT: "0" }, npmPackage(), ["npm", "start"]);
+    const port = Number((await waitFor(run, /Keygate local gateway on http:\/\/127\.0\.0\.1:(\d+)/))[1]);
+    await waitFor(run, /Ctrl-C stops/);
+
+    // `kill <npm's pid>`, as a process manager or a container runtime stops it: not the group.
+    run.child.kill(signal);
+    await run.exited;
+    expect(run.stdout()).toContain(`${signal}: stopping...\nStopped.\n`);
+    const probe: Server = createServer();
+    await new Promise<void>((resolve, reject) => {
+      probe.once("error", reject);
+      probe.listen(port, "127.0.0.1", () => resolve());
+    });
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
   });
 });
 

@@ -1,0 +1,50 @@
+/**
+ * What each demo key can do under the settings in effect, decided by the authorizer's own rules:
+ * its verdict on the emulator's answer for the key, `decide` (required scopes, org keys, the key's API), then the
+ * policy it would return, evaluated for each demo route as API Gateway does. The banner shows no key
+ * or route as working that the settings refuse.
+ */
+import { decide, needsKeyMetadata, type DenyReason } from "../lambda/decision";
+import { buildPolicy } from "../lambda/policy/build-policy";
+import { evaluatePolicy } from "../lambda/policy/evaluate-policy";
+import { parseMethodArn } from "../lambda/policy/method-arn";
+import { parseRouteScopes } from "../lambda/policy/route-rules";
+import { verdictFromKinde } from "../lambda/verdict/verdict";
+import type { DemoRoute } from "./demo-backend";
+import type { DemoKey } from "./demo-keys";
+import { keyMetadataOf } from "./kinde-emulator";
+import type { StageIdentity } from "./local-gateway";
+import type { KeygateSettings } from "./stack-config";
+
+export type DemoKeyAccess = { key: DemoKey; accepted: false; reason: DenyReason } | { key: DemoKey; accepted: true; routes: { route: DemoRoute; allowed: boolean }[] };
+
+export function demoKeyAccess(
+  keys: readonly DemoKey[],
+  routes: readonly DemoRoute[],
+  settings: Pick<KeygateSettings, "requiredScopes" | "allowOrgKeys" | "routeScopes" | "kindeApiIds">,
+  stage: StageIdentity,
+): DemoKeyAccess[] {
+  const rules = parseRouteScopes(settings.routeScopes);
+  const arn = (route: DemoRoute) => `arn:${stage.partition}:execute-api:${stage.region}:${stage.accountId}:${stage.apiId}/${stage.stage}/${route.method}${route.path}`;
+  return keys.map((key) => {
+    // The emulator's answer for this key (local/kinde-emulator.ts), as the authorizer reads it.
+    const status = key.status ?? "active";
+    const body = { is_valid: status === "active", status, key_id: key.key_id, user_id: key.user_id ?? undefined, org_code: key.org_code ?? undefined, scopes: key.scopes ?? [] };
+    const verdict = verdictFromKinde({ kind: "answered", body }, 0, { positiveMs: 1, negativeMs: 1 });
+    const decisionRules = { requiredScopes: settings.requiredScopes, allowOrgKeys: settings.allowOrgKeys, kindeApiIds: settings.kindeApiIds };
+    // The emulator's key metadata answer, as the authorizer reads it.
+    const metadata = keyMetadataOf(key);
+    const lookup = { found: true as const, metadata: { keyId: key.key_id ?? "", apiIds: metadata.api_ids, type: metadata.type, createdOn: metadata.created_on } };
+    const decision = decide(verdict, decisionRules, needsKeyMetadata(verdict, decisionRules) ? lookup : undefined);
+    if (!decision.allow) return { key, accepted: false, reason: decision.reason };
+    return {
+      key,
+      accepted: true,
+      routes: routes.map((route) => {
+        const target = parseMethodArn(arn(route));
+        if (!target) throw new Error(`not a method ARN: ${arn(route)}`);
+        return { route, allowed: evaluatePolicy(buildPolicy(target, new Set(decision.identity.scopes), rules), arn(route)) === "allow" };
+      }),
+    };
+  });
+}

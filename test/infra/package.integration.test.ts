@@ -1,0 +1,164 @@
+/**
+ * Keygate as a user gets it: `npm pack` (which runs the build), the tarball installed into a
+ * TypeScript Pulumi program of its own, that program type-checked and compiled with this
+ * repository's TypeScript, and run under Pulumi mocks from the installed package alone.
+ */
+import { execFile } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, relative, resolve } from "node:path";
+import { promisify } from "node:util";
+import ts from "typescript";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { packageRoot } from "../../infra/package-root";
+import { consumerLockfile, type Lockfile } from "./support/consumer-lockfile";
+import { unexportedPublicTypes } from "./support/public-types";
+
+const run = promisify(execFile);
+const root = packageRoot();
+const scratch = mkdtempSync(join(tmpdir(), "keygate-package-"));
+const program = join(scratch, "program");
+const installed = join(program, "node_modules", "keygate");
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+interface Manifest {
+  name: string;
+  version: string;
+  main: string;
+  types: string;
+  exports: Record<string, unknown>;
+  files: string[];
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+}
+
+const repoManifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as Manifest;
+
+const PROGRAM = `import * as pulumi from "@pulumi/pulumi";
+import { UserKeyAuthorizer, type UsagePlanResources, type UserKeyAuthorizerArgs } from "keygate";
+
+const config: UserKeyAuthorizerArgs = {
+  kinde: { domain: "https://acme.kinde.com", clientId: "m2m-client-id", clientSecret: pulumi.secret("m2m-client-secret") },
+  apis: [{ restApiId: "a1b2c3d4e5", stageNames: ["prod"] }],
+  requiredScopes: ["api:access"],
+};
+const keys = new UserKeyAuthorizer("keys", config);
+const usage: UsagePlanResources | undefined = keys.usage;
+
+export const functionName: pulumi.Output<string> = keys.functionName;
+export const authorizerIds: pulumi.Output<string>[] = keys.authorizerIds;
+export const metered: boolean = usage !== undefined;
+`;
+
+let tarball: string;
+let packed: string[];
+let diagnostics: string[];
+let unexported: string[];
+
+/** Every file a `require("./...")` chain reaches from `entry`, relative to `base`. */
+function requiredFrom(entry: string, base: string): Set<string> {
+  const reached = new Set<string>();
+  const pending = [entry];
+  while (pending.length > 0) {
+    const file = pending.pop()!;
+    const name = relative(base, file);
+    if (reached.has(name)) continue;
+    reached.add(name);
+    for (const [, specifier] of readFileSync(file, "utf8").matchAll(/require\("(\.{1,2}\/[^"]+)"\)/g)) {
+      const target = resolve(dirname(file), specifier!);
+      pending.push(target.endsWith(".js") ? target : `${target}.js`);
+    }
+  }
+  return reached;
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(dir, join(entry.parentPath, entry.name)));
+}
+
+beforeAll(async () => {
+  // npm pack runs `prepare` (npm run build) first, as publishing and installing from git do.
+  const { stdout } = await run("npm", ["pack", "--json", "--pack-destination", scratch], { cwd: root, maxBuffer: 64 * 1024 * 1024 });
+  // The build's own lines come first; npm's JSON report starts on a line of its own.
+  const [result] = JSON.parse(stdout.slice(stdout.search(/^\[$/m))) as { filename: string; files: { path: string }[] }[];
+  tarball = join(scratch, result!.filename);
+  packed = result!.files.map((file) => file.path).sort();
+
+  // A TypeScript Pulumi program of its own, as `pulumi new typescript` makes one.
+  const dependencies = { ...repoManifest.dependencies };
+  const devDependencies = { "@types/node": repoManifest.devDependencies["@types/node"]! };
+  const lock = consumerLockfile(JSON.parse(readFileSync(join(root, "package-lock.json"), "utf8")) as Lockfile, "program", dependencies, devDependencies);
+  mkdirSync(program);
+  writeFileSync(join(program, "package.json"), JSON.stringify({ name: "program", private: true, main: "bin/index.js", dependencies, devDependencies }, null, 2));
+  writeFileSync(join(program, "package-lock.json"), JSON.stringify(lock, null, 2));
+  writeFileSync(join(program, "Pulumi.yaml"), "name: program\nruntime: nodejs\n");
+  writeFileSync(join(program, "index.ts"), PROGRAM);
+  const compilerOptions = { strict: true, target: "ES2022", module: "nodenext", moduleResolution: "nodenext", outDir: "bin", skipLibCheck: true, types: ["node"] };
+  writeFileSync(join(program, "tsconfig.json"), JSON.stringify({ compilerOptions, files: ["index.ts"] }, null, 2));
+  await run("npm", ["install", "--offline", "--no-audit", "--no-fund", tarball], { cwd: program, maxBuffer: 64 * 1024 * 1024 });
+
+  const config = ts.getParsedCommandLineOfConfigFile(join(program, "tsconfig.json"), {}, {
+    ...ts.sys,
+    onUnRecoverableConfigFileDiagnostic: (diagnostic) => {
+      throw new Error(ts.flattenDiagnosticMessageText(diagnostic.messageText, "\n"));
+    },
+  });
+  if (!config) throw new Error("the program's tsconfig.json did not parse");
+  // Keygate's own declarations are checked too, though the program skips library checks.
+  const compiled = ts.createProgram(config.fileNames, { ...config.options, skipLibCheck: false });
+  const checked = [compiled.getSourceFile(join(program, "index.ts"))!, ...compiled.getSourceFiles().filter((file) => file.fileName.startsWith(`${installed}/`))];
+  diagnostics = [...compiled.getOptionsDiagnostics(), ...compiled.getGlobalDiagnostics(), ...checked.flatMap((file) => [...compiled.getSyntacticDiagnostics(file), ...compiled.getSemanticDiagnostics(file)])].map(
+    (d) => `${d.file ? relative(program, d.file.fileName) : ""}: ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`,
+  );
+  unexported = unexportedPublicTypes(compiled, join(program, "index.ts"), "keygate", `${installed}/`);
+  compiled.emit(compiled.getSourceFile(join(program, "index.ts")));
+}, 600_000);
+
+describe("the package", () => {
+  it("holds the library, its declarations and the authorizer bundle, and nothing else", () => {
+    expect(packed.filter((path) => !path.startsWith("dist/lib/"))).toEqual(["README.md", "dist/authorizer/index.mjs", "package.json"]);
+    expect(packed.filter((path) => !/\.(js|d\.ts)$/.test(path))).toEqual(["README.md", "dist/authorizer/index.mjs", "package.json"]);
+  });
+
+  it("has in dist/lib exactly what the library's entry requires: no stack program, no demo API", () => {
+    const lib = join(installed, "dist", "lib");
+    const reached = requiredFrom(join(lib, "infra", "index.js"), lib);
+    const declarations = [...reached].map((file) => file.replace(/\.js$/, ".d.ts"));
+    expect(filesUnder(lib).sort()).toEqual([...reached, ...declarations].sort());
+    for (const outside of ["infra/stack.js", "infra/keygate-stack.js", "infra/stack-config.js", "infra/demo-api.js"]) expect(reached).not.toContain(outside);
+  });
+
+  it("names its entry through an exports map with types, and needs only Pulumi at run time", () => {
+    const manifest = JSON.parse(readFileSync(join(installed, "package.json"), "utf8")) as Manifest;
+    expect(manifest.exports).toEqual({
+      ".": { types: "./dist/lib/infra/index.d.ts", default: "./dist/lib/infra/index.js" },
+      "./package.json": "./package.json",
+    });
+    expect(Object.keys(manifest.dependencies).sort()).toEqual(["@pulumi/aws", "@pulumi/pulumi"]);
+    // Installed without esbuild, yaml or the AWS SDK: the authorizer's are inside its bundle.
+    for (const absent of ["esbuild", "yaml", "@aws-sdk/client-dynamodb", "tsx"]) expect(existsSync(join(program, "node_modules", absent)), absent).toBe(false);
+  });
+});
+
+describe("a TypeScript Pulumi program using it", () => {
+  it("type-checks `import { UserKeyAuthorizer, type UserKeyAuthorizerArgs } from \"keygate\"`, and Keygate's declarations with it", () => {
+    expect(diagnostics).toEqual([]);
+  });
+
+  it("can name every type it meets in the component's arguments and outputs", () => {
+    expect(unexported).toEqual([]);
+  });
+
+  it("constructs the component from the installed package, deploying the bundle it ships", async () => {
+    copyFileSync(join(__dirname, "support", "run-with-mocks.cjs"), join(program, "run-with-mocks.cjs"));
+    const { stdout } = await run(process.execPath, [join(program, "run-with-mocks.cjs"), join(program, "bin", "index.js")], { cwd: program, maxBuffer: 16 * 1024 * 1024 });
+    const result = JSON.parse(stdout.trim().split("\n").pop()!) as { resources: { type: string; name: string }[]; code: Record<string, string>; error?: string };
+    expect(result.error).toBeUndefined();
+    const types = result.resources.map((resource) => resource.type);
+    for (const type of ["keygate:index:UserKeyAuthorizer", "aws:lambda/function:Function", "aws:dynamodb/table:Table", "aws:apigateway/authorizer:Authorizer"]) expect(types).toContain(type);
+    expect(result.code).toEqual({ "index.mjs": join(installed, "dist", "authorizer", "index.mjs") });
+    expect(readFileSync(result.code["index.mjs"]!)).toEqual(readFileSync(join(root, "dist", "authorizer", "index.mjs")));
+  });
+});
