@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { HeldCalls } from "./held-calls";
 import { LoopbackHttpServer } from "./loopback-http-server";
 
 /** A key as the emulator knows it: Kinde's verify response fields plus the raw key. */
@@ -47,8 +48,8 @@ export interface KindeEmulatorOptions {
 export class KindeEmulator {
   readonly calls = { token: 0, verify: 0 };
   verifyMode: VerifyMode = "normal";
-  /** Delay before every verify answer, in ms. */
-  verifyDelayMs = 0;
+  /** When set, every verify call waits there (after it is counted) until the holder releases it. */
+  verifyHold: HeldCalls | undefined;
   /** The RateLimit-Reset header (seconds) sent with a 429. */
   rateLimitResetSeconds = 7;
   unknownKeyAnswer: UnknownKeyAnswer;
@@ -75,6 +76,7 @@ export class KindeEmulator {
   }
 
   stop(): Promise<void> {
+    this.verifyHold?.release();
     return this.server.stop();
   }
 
@@ -113,7 +115,7 @@ export class KindeEmulator {
   private async verify(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.calls.verify++;
     const body = await readBody(req);
-    if (this.verifyDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.verifyDelayMs));
+    await this.verifyHold?.pass();
     switch (this.verifyMode) {
       case "hang":
         return; // the socket is destroyed by stop()
