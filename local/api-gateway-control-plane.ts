@@ -9,10 +9,12 @@
  * `npm start` runs it so the authorizer provisions keys locally, and reports every change of plan
  * membership so that the local gateway meters exactly the keys that are in a plan, as API Gateway
  * does. Tests also make it fail the ways AWS can: throttle (429, or CreateApiKey/DeleteApiKey's
- * shared rate), fail (500), hang, reset the connection, or apply a call and never answer.
+ * shared rate), fail (500), hang, reset the connection, or apply a call and never answer; and hold
+ * calls until the test releases them, to stage races.
  */
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { HeldCalls } from "./held-calls";
 import { LoopbackHttpServer } from "./loopback-http-server";
 
 export type Operation = "CreateApiKey" | "DeleteApiKey" | "GetApiKeys" | "CreateUsagePlanKey" | "DeleteUsagePlanKey";
@@ -74,10 +76,10 @@ export class LocalApiGatewayControlPlane {
   private readonly keyStore = new Map<string, ControlPlaneKey>();
   private readonly plans = new Map<string, { stages: string[]; keyIds: Set<string> }>();
   private readonly faults = new Map<Operation, { fault: Fault; remaining: number }>();
-  private readonly delays = new Map<Operation, number>();
+  private readonly holds = new Map<Operation, HeldCalls>();
   private readonly server = new LoopbackHttpServer((req, res) => void this.handle(req, res));
   /** CreateApiKey and DeleteApiKey share one token bucket when set, as they share AWS's 5 calls per second. */
-  private bucket: { tokens: number; perSecond: number; updatedAt: number } | undefined;
+  private bucket: { tokens: number; perSecond: number; updatedAt: number; now: () => number } | undefined;
 
   constructor(
     plans: readonly ControlPlanePlan[],
@@ -97,6 +99,7 @@ export class LocalApiGatewayControlPlane {
   }
 
   stop(): Promise<void> {
+    this.releaseHolds();
     return this.server.stop();
   }
 
@@ -105,19 +108,29 @@ export class LocalApiGatewayControlPlane {
     this.faults.set(operation, { fault, remaining: times });
   }
 
-  /** Every call of `operation` waits `ms` before it is applied and answered. */
-  delay(operation: Operation, ms: number): void {
-    this.delays.set(operation, ms);
+  /**
+   * Holds every call of `operation` (counted, checked, not yet applied) until the returned barrier is
+   * released: `await held.arrived(n)` then `held.release()` lets n racing calls go on together.
+   */
+  hold(operation: Operation): HeldCalls {
+    this.holds.get(operation)?.release();
+    const held = new HeldCalls();
+    this.holds.set(operation, held);
+    return held;
   }
 
+  /** Clears faults and lets held calls go on. */
   heal(): void {
     this.faults.clear();
-    this.delays.clear();
+    this.releaseHolds();
   }
 
-  /** Enforces CreateApiKey/DeleteApiKey's shared rate (AWS: 5 per second per account), bursting to the same number. */
-  limitKeyCallsPerSecond(perSecond: number): void {
-    this.bucket = { tokens: perSecond, perSecond, updatedAt: performance.now() };
+  /**
+   * Enforces CreateApiKey/DeleteApiKey's shared rate (AWS: 5 per second per account), bursting to the
+   * same number. `now` (ms) refills the bucket; a clock that stands still allows exactly the burst.
+   */
+  limitKeyCallsPerSecond(perSecond: number, now: () => number = () => performance.now()): void {
+    this.bucket = { tokens: perSecond, perSecond, updatedAt: now(), now };
   }
 
   /** Adds a key as Pulumi does (pool keys, fixed users' keys), in `planId` when given. */
@@ -188,8 +201,7 @@ export class LocalApiGatewayControlPlane {
       checkSignature(req);
 
       const fault = this.takeFault(route.operation);
-      const delayMs = this.delays.get(route.operation);
-      if (delayMs) await new Promise((resolve) => setTimeout(resolve, delayMs));
+      await this.holds.get(route.operation)?.pass();
       if (fault === "hang") return;
       if (fault === "reset") {
         req.socket.destroy();
@@ -318,10 +330,15 @@ export class LocalApiGatewayControlPlane {
     return entry.fault;
   }
 
+  private releaseHolds(): void {
+    for (const held of this.holds.values()) held.release();
+    this.holds.clear();
+  }
+
   private takeToken(): boolean {
     const bucket = this.bucket;
     if (!bucket) return true;
-    const now = performance.now();
+    const now = bucket.now();
     bucket.tokens = Math.min(bucket.perSecond, bucket.tokens + ((now - bucket.updatedAt) / 1000) * bucket.perSecond);
     bucket.updatedAt = now;
     if (bucket.tokens < 1) return false;

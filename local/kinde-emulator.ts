@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { HeldCalls } from "./held-calls";
 import { LoopbackHttpServer } from "./loopback-http-server";
 
 /** The Kinde API id of the local gateway's own API: keys that name no `api_ids` were issued for it. */
@@ -88,8 +89,8 @@ export class KindeEmulator {
   keyMetadataMode: KeyMetadataMode = "normal";
   /** When set, that endpoint answers with this redirect (and reads nothing of the request). */
   redirect: EmulatedRedirect | undefined;
-  /** Delay before every verify answer, in ms. */
-  verifyDelayMs = 0;
+  /** When set, every verify call waits there (after it is counted) until the holder releases it. */
+  verifyHold: HeldCalls | undefined;
   /** The RateLimit-Reset header (seconds) sent with a 429. */
   rateLimitResetSeconds = 7;
   unknownKeyAnswer: UnknownKeyAnswer;
@@ -116,6 +117,7 @@ export class KindeEmulator {
   }
 
   stop(): Promise<void> {
+    this.verifyHold?.release();
     return this.server.stop();
   }
 
@@ -171,7 +173,7 @@ export class KindeEmulator {
   private async verify(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.calls.verify++;
     const body = await readBody(req);
-    if (this.verifyDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.verifyDelayMs));
+    await this.verifyHold?.pass();
     switch (this.verifyMode) {
       case "hang":
         return; // the socket is destroyed by stop()

@@ -1,6 +1,7 @@
 /**
  * A local stand-in for an API Gateway REST API stage with a Lambda authorizer in front of a Lambda
- * proxy integration. Per request it does what API Gateway does (../shared/reference/api-gateway.md):
+ * proxy integration. Per request it does what the API Gateway developer guide describes
+ * (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-use-lambda-authorizer.html):
  * identity source check, authorizer result cache, invocation, result validation, IAM policy
  * evaluation against the method ARN, usage plans, then the integration.
  */

@@ -10,10 +10,12 @@ import { authorizerFromConfig } from "../../lambda/authorizer-from-config";
 import { DynamoDbVerdictStore } from "../../lambda/cache/dynamodb-verdict-store";
 import { loadConfig } from "../../lambda/config";
 import { hashKey } from "../../lambda/key/fingerprint";
+import { HeldCalls } from "../../local/held-calls";
 import type { LocalKey } from "../../local/kinde-emulator";
 import { fixture, requestEvent, tokenEvent } from "../support/aws-events";
-import { useKindeEmulator, useLoopbackAws } from "../support/loopback-aws";
+import { UNHURRIED_BUDGETS, useKindeEmulator, useLoopbackAws } from "../support/loopback-aws";
 import { closedPortUrl, startLoopbackServer, type LoopbackServer } from "../support/loopback-server";
+import { releaseTogether } from "../support/release-together";
 
 const CLIENT_SECRET = "m2m-secret-never-logged";
 const ALICE = "k_live_alice_0123456789abcdef";
@@ -43,6 +45,7 @@ function container(env: Record<string, string> = {}) {
     KINDE_M2M_CLIENT_ID: "keygate-test",
     KINDE_M2M_CLIENT_SECRET: CLIENT_SECRET,
     CACHE_TABLE_NAME: aws.tableName,
+    ...UNHURRIED_BUDGETS,
     ...env,
   });
   const handler = authorizerFromConfig(config, (record) => records.push(record));
@@ -200,10 +203,13 @@ describe("caching", () => {
   });
 
   it("makes one Kinde call for 50 concurrent misses on one key", async () => {
-    kinde.verifyDelayMs = 50;
+    // Kinde's answer is held until the lookup has reached it: all 50 requests miss while it is open.
+    const verifications = (kinde.verifyHold = new HeldCalls());
     const c = container();
-    const results = await Promise.all(Array.from({ length: 50 }, () => c.handler(requestEvent(`Bearer ${ALICE}`))));
-    expect(results.every((r) => r.principalId === "kp_alice")).toBe(true);
+    const pending = Promise.all(Array.from({ length: 50 }, () => c.handler(requestEvent(`Bearer ${ALICE}`))));
+    await releaseTogether(verifications, 1, pending);
+    const results = await pending;
+    expect(results.every((r) => r.principalId === "kp_alice" && r.context?.verdict_source === "kinde")).toBe(true);
     expect(kinde.calls).toEqual({ token: 1, verify: 1, keyMetadata: 0 });
     expect(await scanTable()).toContain(`verdict#${hashKey(ALICE)}`);
   });

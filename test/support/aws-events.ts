@@ -2,8 +2,8 @@ import type { APIGatewayRequestAuthorizerEvent, APIGatewayTokenAuthorizerEvent }
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
-/** Real authorizer events written by AWS and Powertools (see ../shared/fixtures/aws-events/README.md). */
-const FIXTURES = join(__dirname, "..", "..", "..", "shared", "fixtures", "aws-events");
+/** Real authorizer events written by AWS and Powertools, copied with their provenance and licences (see its README.md). */
+const FIXTURES = join(__dirname, "..", "fixtures", "aws-events");
 
 export function fixture<T = APIGatewayRequestAuthorizerEvent>(name: string): T {
   return JSON.parse(readFileSync(join(FIXTURES, name), "utf8")) as T;

@@ -8,7 +8,14 @@ import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
 import { ensureCacheTable, localDynamoDbClient, startEmbeddedDynamoDb, type EmbeddedDynamoDb } from "../../local/embedded-dynamodb";
 import { KindeEmulator, type KindeEmulatorOptions } from "../../local/kinde-emulator";
 
-/** The emulator, listening for the whole file and back to normal before each test: verify and metadata modes, redirect, delay, rate-limit reset, unknown-key answer, call counts. */
+/**
+ * The authorizer's time budgets for tests that are not about a budget running out: the most the
+ * authorizer allows for DynamoDB, and far more than the emulator needs for Kinde, so a loaded
+ * machine slows such a test down but never changes its outcome.
+ */
+export const UNHURRIED_BUDGETS = { DYNAMODB_TIMEOUT_MS: "2000", VERIFY_TIMEOUT_MS: "10000" } as const;
+
+/** The emulator, listening for the whole file and back to normal before each test: verify and metadata modes, redirect, no held calls, rate-limit reset, unknown-key answer, call counts. */
 export function useKindeEmulator(options: KindeEmulatorOptions): KindeEmulator {
   const kinde = new KindeEmulator(options);
   beforeAll(async () => {
@@ -19,7 +26,8 @@ export function useKindeEmulator(options: KindeEmulatorOptions): KindeEmulator {
     kinde.verifyMode = "normal";
     kinde.keyMetadataMode = "normal";
     kinde.redirect = undefined;
-    kinde.verifyDelayMs = 0;
+    kinde.verifyHold?.release();
+    kinde.verifyHold = undefined;
     kinde.rateLimitResetSeconds = 7;
     kinde.unknownKeyAnswer = options.unknownKeyAnswer ?? "200-invalid";
     kinde.resetCounts();

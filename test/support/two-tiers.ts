@@ -9,13 +9,17 @@ export const PRO_PLAN = "pro456";
 export const FREE_POOL = "FreePoolKey0123456789abcdefghij";
 export const PRO_POOL = "ProPoolKey0123456789abcdefghijk";
 
-/** USAGE_PLANS: `plan:pro` places a user in pro, everyone else is free; provisioning on, bounded at 2 s. */
+/**
+ * USAGE_PLANS: `plan:pro` places a user in pro, everyone else is free; provisioning on, bounded at
+ * the most USAGE_PLANS allows (10 s), so a loaded machine never turns a provisioning case into a
+ * timeout. A test about the bound expiring sets its own, with a stand-in that hangs.
+ */
 export const PLANS = {
   tiers: { free: { usagePlanId: FREE_PLAN, poolKey: FREE_POOL }, pro: { usagePlanId: PRO_PLAN, poolKey: PRO_POOL } },
   defaultTier: "free",
   tierScopes: { "plan:pro": "pro" },
   autoProvision: true,
-  provisionTimeoutMs: 2_000,
+  provisionTimeoutMs: 10_000,
 };
 
 /** A control plane with both plans on `stages` and, in each, its pool key: what Pulumi provisions. */
