@@ -1,6 +1,7 @@
 import type * as aws from "@pulumi/aws";
 import type * as pulumi from "@pulumi/pulumi";
 import { SETTING_DEFAULTS, type SETTINGS, type SettingName, type SettingValue } from "../lambda/settings/settings-table";
+import type { RouteScopes } from "../lambda/policy/route-rules";
 import type { UsagePlansSettings } from "../lambda/usage/usage-plans-schema";
 
 /** The Kinde business whose user-level API keys are accepted, and the M2M application that verifies them. */
@@ -147,7 +148,7 @@ export interface UserKeyAuthorizerArgs {
    * Scopes a key needs per route, e.g. `{"GET /profile/*": "read:profile", "POST /orders": ["write:orders"]}`.
    * Routes without a rule are open to every authenticated key.
    */
-  routeScopes?: Record<string, string | string[]>;
+  routeScopes?: RouteScopes;
 
   /** `REQUEST` (default: the function sees headers, source IP and user agent) or `TOKEN`. */
   authorizerType?: "REQUEST" | "TOKEN";

@@ -19,6 +19,7 @@ export type {
   UserKeyAuthorizerArgs,
 } from "./args";
 export { DEFAULTS } from "./args";
+export type { RouteScopes } from "../lambda/policy/route-rules";
 export { GATEWAY_RESPONSES, openApiGatewayResponses, type GatewayResponseDefinition } from "./gateway-responses";
 export type { UsagePlanResources } from "./usage-plans";
 export { InvalidSettingError } from "./validate-args";

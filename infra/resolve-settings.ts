@@ -103,7 +103,7 @@ export function checkSettings(args: UserKeyAuthorizerArgs, fail: Fail, program: 
   if (table.kindeApiIds.length === 0 && table.requiredScopes.length === 0 && !table.acceptKeysForAnyApi) {
     fail(
       "kinde.apiIds",
-      "is not set, and neither is requiredScopes: any active key issued for any API of your Kinde business would be accepted. Name the Kinde API this gateway serves (kinde.apiIds), require a scope unique to it (requiredScopes), or set acceptKeysForAnyApi to accept that",
+      "is not set, and neither is requiredScopes: any active key issued for any API of your Kinde business would be accepted. Name the Kinde API this gateway serves here, or require a scope unique to it (requiredScopes), or opt in to accepting keys of any API (acceptKeysForAnyApi)",
     );
   }
   const usagePlans = resolveUsagePlans(args.usagePlans, table, fail);

@@ -45,5 +45,5 @@ export function readStackConfig(source: ConfigSource): StackSettings {
   const { kinde, component, apis, demoApi, demoStageName } = readStackSettings((key) => source.get(key), { fail, kinde: "required", names: source.names() });
   // Set: readStackSettings refuses a stack without it.
   const clientSecret = source.getSecret("kindeClientSecret")!;
-  return { component: { ...component, kinde: { domain: kinde.domain, clientId: kinde.clientId, clientSecret } }, apis, demoApi, demoStageName };
+  return { component: { ...component, kinde: { ...kinde, clientSecret } }, apis, demoApi, demoStageName };
 }

@@ -42,6 +42,7 @@ interface KindeText {
   clientId: string;
   /** As text, only so an empty one is refused; the Pulumi program passes the secret on as a secret. */
   clientSecret: string;
+  apiIds?: string[];
 }
 
 export interface StackValues<Kinde> {
@@ -123,14 +124,24 @@ export function readStackSettings(get: (key: StackConfigKey) => string | undefin
   const resolved = checkSettings(
     {
       ...componentArgs,
-      kinde: { domain: domain ?? KINDE_STAND_IN.domain, clientId: clientId ?? KINDE_STAND_IN.clientId, clientSecret: clientSecret ?? KINDE_STAND_IN.clientSecret },
+      kinde: {
+        ...kindeText,
+        domain: domain ?? KINDE_STAND_IN.domain,
+        clientId: clientId ?? KINDE_STAND_IN.clientId,
+        clientSecret: clientSecret ?? KINDE_STAND_IN.clientSecret,
+      },
       apis: standIn,
     },
     (path, problem) => options.fail(name(path), problem),
     PLAIN_VALUES,
   );
 
-  const kinde = { ...(domain !== undefined ? { domain } : {}), ...(clientId !== undefined ? { clientId } : {}), ...(clientSecret !== undefined ? { clientSecret } : {}) };
+  const kinde = {
+    ...(domain !== undefined ? { domain } : {}),
+    ...(clientId !== undefined ? { clientId } : {}),
+    ...(clientSecret !== undefined ? { clientSecret } : {}),
+    ...(kindeText?.apiIds !== undefined ? { apiIds: kindeText.apiIds } : {}),
+  };
   return { kinde, component: componentArgs, apis, demoApi: useDemo, demoStageName, resolved };
 }
 

@@ -45,7 +45,7 @@ let policies: Policy[];
 
 beforeAll(async () => {
   program = await mockPulumi({
-    config: { "keygate:kindeDomain": "https://acme.kinde.com", "keygate:kindeClientId": "id", "keygate:kindeClientSecret": "secret" },
+    config: { "keygate:kindeDomain": "https://acme.kinde.com", "keygate:kindeApiIds": "api_0123456789abcdef0123456789abcdef", "keygate:kindeClientId": "id", "keygate:kindeClientSecret": "secret" },
   });
   await import("../../infra/stack.js");
   await registrationsSettled();

@@ -15,7 +15,7 @@ beforeAll(async () => {
   const { UserKeyAuthorizer } = await import("../../infra/user-key-authorizer.js");
   ownApi = new aws.apigateway.RestApi("orders-api", {});
   auth = new UserKeyAuthorizer("keys", {
-    kinde: { domain: "https://acme.kinde.com/", clientId: "m2m-client-id", clientSecret: "not-the-real-secret" },
+    kinde: { domain: "https://acme.kinde.com/", clientId: "m2m-client-id", clientSecret: "not-the-real-secret", apiIds: ["api_0123456789abcdef0123456789abcdef"] },
     apis: [
       { name: "orders", restApi: ownApi, stageNames: ["prod"] },
       { restApiId: "a1b2c3d4e5", stageNames: ["prod", "staging"] },
@@ -153,6 +153,10 @@ describe("UserKeyAuthorizer's resources", () => {
       STALE_IF_ERROR_SECONDS: "120",
       VERIFY_TIMEOUT_MS: "4000",
       DYNAMODB_TIMEOUT_MS: "300",
+      FAILED_KEYS_PER_IP_PER_MINUTE: "20",
+      KINDE_API_IDS: "api_0123456789abcdef0123456789abcdef",
+      KEY_METADATA_TTL_SECONDS: "86400",
+      ACCEPT_KEYS_FOR_ANY_API: "false",
       REQUIRED_SCOPES: "api:access api:read",
       ALLOW_ORG_KEYS: "true",
       ROUTE_SCOPES: JSON.stringify({ "GET /profile/*": "read:profile", "POST /orders": ["write:orders", "billing"] }),

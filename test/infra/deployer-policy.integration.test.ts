@@ -156,7 +156,7 @@ beforeAll(async () => {
   const { DemoWhoamiRoute } = await import("../../infra/demo-api.js");
   const restApi = new aws.apigateway.RestApi("keygate-demo", { apiKeySource: "AUTHORIZER", tags: { team: "platform" } });
   const auth = new UserKeyAuthorizer("keygate", {
-    kinde: { domain: "https://acme.kinde.com", clientId: "m2m-client-id", clientSecret: "not-the-real-secret" },
+    kinde: { domain: "https://acme.kinde.com", clientId: "m2m-client-id", clientSecret: "not-the-real-secret", apiIds: ["api_0123456789abcdef0123456789abcdef"] },
     apis: [
       {
         name: "demo",

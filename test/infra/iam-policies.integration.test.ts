@@ -22,7 +22,7 @@ beforeAll(async () => {
   program = await mockPulumi();
   const { UserKeyAuthorizer } = await import("../../infra/user-key-authorizer.js");
   const auth = new UserKeyAuthorizer("keys", {
-    kinde: { domain: "https://acme.kinde.com", clientId: "id", clientSecret: "secret" },
+    kinde: { domain: "https://acme.kinde.com", clientId: "id", clientSecret: "secret", apiIds: ["api_0123456789abcdef0123456789abcdef"] },
     apis: [{ restApiId: "a1b2c3d4e5" }],
     openApi: true,
     authorizerResultTtlSeconds: 120,

@@ -38,7 +38,7 @@ const PROGRAM = `import * as pulumi from "@pulumi/pulumi";
 import { UserKeyAuthorizer, type UsagePlanResources, type UserKeyAuthorizerArgs } from "keygate";
 
 const config: UserKeyAuthorizerArgs = {
-  kinde: { domain: "https://acme.kinde.com", clientId: "m2m-client-id", clientSecret: pulumi.secret("m2m-client-secret") },
+  kinde: { domain: "https://acme.kinde.com", clientId: "m2m-client-id", clientSecret: pulumi.secret("m2m-client-secret"), apiIds: ["api_0123456789abcdef0123456789abcdef"] },
   apis: [{ restApiId: "a1b2c3d4e5", stageNames: ["prod"] }],
   requiredScopes: ["api:access"],
 };

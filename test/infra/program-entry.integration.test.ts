@@ -14,7 +14,7 @@ import { mockPulumi, registrationsSettled, type MockedProgram } from "./support/
  */
 
 const root = resolve(__dirname, "../..");
-const config = { "keygate:kindeDomain": "https://acme.kinde.com", "keygate:kindeClientId": "id", "keygate:kindeClientSecret": "secret" };
+const config = { "keygate:kindeDomain": "https://acme.kinde.com", "keygate:kindeApiIds": "api_0123456789abcdef0123456789abcdef", "keygate:kindeClientId": "id", "keygate:kindeClientSecret": "secret" };
 
 interface RunResult {
   main?: string | null;

@@ -24,14 +24,14 @@ beforeAll(async () => {
   program = await mockPulumi();
   const { UserKeyAuthorizer } = await import("../../infra/user-key-authorizer.js");
   auth = new UserKeyAuthorizer("keys", {
-    kinde: { domain: "https://acme.kinde.com", clientId: "client-id", clientSecret: pulumi.secret(SECRET) },
+    kinde: { domain: "https://acme.kinde.com", clientId: "client-id", clientSecret: pulumi.secret(SECRET), apiIds: ["api_0123456789abcdef0123456789abcdef"] },
     apis: [{ restApiId: "a1b2c3d4e5" }],
     openApi: true,
     tags: { team: "platform" },
   });
   // A caller that forgets pulumi.secret: the component must mark the value itself.
   new UserKeyAuthorizer("plain", {
-    kinde: { domain: "https://acme.kinde.com", clientId: "client-id", clientSecret: PLAIN_SECRET },
+    kinde: { domain: "https://acme.kinde.com", clientId: "client-id", clientSecret: PLAIN_SECRET, apiIds: ["api_0123456789abcdef0123456789abcdef"] },
     apis: [{ restApiId: "b1b2c3d4e5" }],
   });
   await valueOf(auth.apis);

@@ -5,7 +5,7 @@ import { readStackConfig, STACK_CONFIG_KEYS, type ConfigSource } from "../../inf
 // The stack's configuration, read from a plain map standing in for `pulumi config`: every bad
 // value must be refused with a message naming the `keygate:` key the user set.
 
-const required = { kindeDomain: "https://acme.kinde.com", kindeClientId: "client-id", kindeClientSecret: "client-secret" };
+const required = { kindeDomain: "https://acme.kinde.com", kindeClientId: "client-id", kindeClientSecret: "client-secret", kindeApiIds: "api_0123456789abcdef0123456789abcdef" };
 const source = (values: Record<string, string>): ConfigSource => ({
   get: (key) => values[key],
   getSecret: (key) => (values[key] === undefined ? undefined : pulumi.secret(values[key]!)),
@@ -91,7 +91,7 @@ describe("reading the stack configuration", () => {
       [
         "kindeDomain", "kindeClientId", "kindeClientSecret", "restApiIds", "stageNames", "demoApi", "demoStageName", "openApi",
         "cacheTtlSeconds", "negativeCacheTtlSeconds", "memoryCacheTtlSeconds", "staleIfErrorSeconds", "verifyTimeoutMs", "dynamoDbTimeoutMs",
-        "memoryCacheMaxEntries", "requiredScopes", "allowOrgKeys", "routeScopes", "authorizerType", "authorizerResultTtlSeconds", "memorySizeMb",
+        "memoryCacheMaxEntries", "failedKeysPerIpPerMinute", "kindeApiIds", "keyMetadataTtlSeconds", "acceptKeysForAnyApi", "requiredScopes", "allowOrgKeys", "routeScopes", "authorizerType", "authorizerResultTtlSeconds", "memorySizeMb",
         "auditLogRetentionDays", "auditLogKmsKeyArn", "auditLogMetrics", "cacheTablePointInTimeRecovery", "cacheTableDeletionProtection", "tags",
         "usagePlans",
       ].sort(),

@@ -11,6 +11,7 @@ beforeAll(async () => {
   program = await mockPulumi({
     config: {
       "keygate:kindeDomain": "acme.kinde.com",
+      "keygate:kindeApiIds": "api_0123456789abcdef0123456789abcdef",
       "keygate:kindeClientId": "stack-client-id",
       "keygate:kindeClientSecret": CLIENT_SECRET,
       "keygate:requiredScopes": "api:access",

@@ -10,6 +10,7 @@ beforeAll(async () => {
   program = await mockPulumi({
     config: {
       "keygate:kindeDomain": "https://acme.kinde.com",
+      "keygate:kindeApiIds": "api_0123456789abcdef0123456789abcdef",
       "keygate:kindeClientId": "client-id",
       "keygate:kindeClientSecret": "client-secret",
       "keygate:restApiIds": '["a1b2c3d4e5","f6g7h8i9j0"]',

@@ -74,7 +74,7 @@ describe("deployStages", () => {
     expect(
       () =>
         new UserKeyAuthorizer("keys", {
-          kinde: { domain: "https://acme.kinde.com", clientId: "client-id", clientSecret: "client-secret" },
+          kinde: { domain: "https://acme.kinde.com", clientId: "client-id", clientSecret: "client-secret", apiIds: ["api_0123456789abcdef0123456789abcdef"] },
           apis: [{ name: "own", restApi, stageNames: ["prod"], deployStages: () => [] }],
           usagePlans: { tiers: { free: {} } },
         }),

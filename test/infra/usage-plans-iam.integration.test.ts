@@ -18,7 +18,7 @@ beforeAll(async () => {
   program = await mockPulumi();
   const { UserKeyAuthorizer } = await import("../../infra/user-key-authorizer.js");
   const common = {
-    kinde: { domain: "https://acme.kinde.com", clientId: "client-id", clientSecret: "client-secret" },
+    kinde: { domain: "https://acme.kinde.com", clientId: "client-id", clientSecret: "client-secret", apiIds: ["api_0123456789abcdef0123456789abcdef"] },
   };
   const auto = new UserKeyAuthorizer("auto", {
     ...common,

@@ -5,7 +5,7 @@ import { readStackConfig, type ConfigSource } from "../../infra/stack-config";
 // keygate:usagePlans read from a plain map standing in for `pulumi config`: carried to the
 // component typed as it expects, and refused with the stack key's name when wrong.
 
-const required = { kindeDomain: "https://acme.kinde.com", kindeClientId: "client-id", kindeClientSecret: "client-secret" };
+const required = { kindeDomain: "https://acme.kinde.com", kindeClientId: "client-id", kindeClientSecret: "client-secret", kindeApiIds: "api_0123456789abcdef0123456789abcdef" };
 const source = (values: Record<string, string>): ConfigSource => ({
   get: (key) => values[key],
   getSecret: (key) => (values[key] === undefined ? undefined : pulumi.secret(values[key]!)),

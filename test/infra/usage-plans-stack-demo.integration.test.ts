@@ -23,6 +23,7 @@ beforeAll(async () => {
   program = await mockPulumi({
     config: {
       "keygate:kindeDomain": "https://acme.kinde.com",
+      "keygate:kindeApiIds": "api_0123456789abcdef0123456789abcdef",
       "keygate:kindeClientId": "client-id",
       "keygate:kindeClientSecret": "client-secret",
       "keygate:usagePlans": JSON.stringify(USAGE_PLANS),

@@ -17,7 +17,7 @@ const plans = (): UsagePlansSettings => ({
   defaultTier: "free",
 });
 const good = (usagePlans: unknown = plans()): UserKeyAuthorizerArgs => ({
-  kinde: { domain: "https://acme.kinde.com", clientId: "client-id", clientSecret: "client-secret" },
+  kinde: { domain: "https://acme.kinde.com", clientId: "client-id", clientSecret: "client-secret", apiIds: ["api_0123456789abcdef0123456789abcdef"] },
   apis: [{ restApiId: "a1b2c3d4e5", stageNames: ["prod"] }],
   usagePlans: usagePlans as UsagePlansSettings,
 });

@@ -23,7 +23,7 @@ beforeAll(async () => {
   const { UserKeyAuthorizer } = await import("../../infra/user-key-authorizer.js");
   ordersApi = new aws.apigateway.RestApi("orders-api", { apiKeySource: "AUTHORIZER" });
   auth = new UserKeyAuthorizer("keys", {
-    kinde: { domain: "https://acme.kinde.com", clientId: "client-id", clientSecret: "client-secret" },
+    kinde: { domain: "https://acme.kinde.com", clientId: "client-id", clientSecret: "client-secret", apiIds: ["api_0123456789abcdef0123456789abcdef"] },
     allowOrgKeys: true,
     apis: [
       {
@@ -301,10 +301,14 @@ describe("the function's USAGE_PLANS", () => {
     const fn = program.one("aws:lambda/function:Function").inputs;
     expect(Object.keys(variables()).sort()).toEqual(
       [
+        "ACCEPT_KEYS_FOR_ANY_API",
         "ALLOW_ORG_KEYS",
         "CACHE_TABLE_NAME",
         "CACHE_TTL_SECONDS",
         "DYNAMODB_TIMEOUT_MS",
+        "FAILED_KEYS_PER_IP_PER_MINUTE",
+        "KEY_METADATA_TTL_SECONDS",
+        "KINDE_API_IDS",
         "KINDE_DOMAIN",
         "KINDE_M2M_CLIENT_ID",
         "KINDE_M2M_CLIENT_SECRET_ARN",

@@ -13,7 +13,7 @@ let UserKeyAuthorizer: typeof import("../../infra/user-key-authorizer").UserKeyA
 let validate: typeof import("../../infra/validate-args");
 
 const good = (): UserKeyAuthorizerArgs => ({
-  kinde: { domain: "https://acme.kinde.com", clientId: "client-id", clientSecret: "client-secret" },
+  kinde: { domain: "https://acme.kinde.com", clientId: "client-id", clientSecret: "client-secret", apiIds: ["api_0123456789abcdef0123456789abcdef"] },
   apis: [{ restApiId: "a1b2c3d4e5", stageNames: ["prod"] }],
 });
 const build = (change: (args: UserKeyAuthorizerArgs) => void) => () => {
@@ -115,7 +115,7 @@ describe("the Kinde settings", () => {
   });
 
   it("refuses an empty client id or secret that only resolves later (a config secret, another stack's output)", async () => {
-    const settings = validate.resolveSettings({ ...good(), kinde: { domain: "https://acme.kinde.com", clientId: pulumi.output(""), clientSecret: pulumi.secret(" ") } });
+    const settings = validate.resolveSettings({ ...good(), kinde: { domain: "https://acme.kinde.com", clientId: pulumi.output(""), clientSecret: pulumi.secret(" "), apiIds: ["api_0123456789abcdef0123456789abcdef"] } });
     const [clientId, clientSecret] = await Promise.all([outcome(settings.clientId), outcome(settings.clientSecret)]);
     expect(clientId).toEqual({ error: "args.kinde.clientId must not be empty" });
     expect(clientSecret).toEqual({ error: "args.kinde.clientSecret must not be empty" });
