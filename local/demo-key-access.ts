@@ -12,7 +12,7 @@ import { parseRouteScopes } from "../lambda/policy/route-rules";
 import { verdictFromKinde } from "../lambda/verdict/verdict";
 import type { DemoRoute } from "./demo-backend";
 import type { DemoKey } from "./demo-keys";
-import { keyMetadataOf } from "./kinde-emulator";
+import { emulatedApiId, keyMetadataOf } from "./kinde-emulator";
 import type { StageIdentity } from "./local-gateway";
 import type { KeygateSettings } from "./stack-config";
 
@@ -33,7 +33,7 @@ export function demoKeyAccess(
     const verdict = verdictFromKinde({ kind: "answered", body }, 0, { positiveMs: 1, negativeMs: 1 });
     const decisionRules = { requiredScopes: settings.requiredScopes, allowOrgKeys: settings.allowOrgKeys, kindeApiIds: settings.kindeApiIds };
     // The emulator's key metadata answer, as the authorizer reads it.
-    const metadata = keyMetadataOf(key);
+    const metadata = keyMetadataOf(key, emulatedApiId(settings.kindeApiIds));
     const lookup = { found: true as const, metadata: { keyId: key.key_id ?? "", apiIds: metadata.api_ids, type: metadata.type, createdOn: metadata.created_on } };
     const decision = decide(verdict, decisionRules, needsKeyMetadata(verdict, decisionRules) ? lookup : undefined);
     if (!decision.allow) return { key, accepted: false, reason: decision.reason };

@@ -15,7 +15,7 @@ import { AuthorizerResultCache } from "./authorizer-result-cache";
 import { demoBackend } from "./demo-backend";
 import { DEMO_KEYS, demoSettings, type DemoKey } from "./demo-keys";
 import { ensureCacheTable, localDynamoDbClient, startEmbeddedDynamoDb, type EmbeddedDynamoDb } from "./embedded-dynamodb";
-import { KindeEmulator, type LocalKey } from "./kinde-emulator";
+import { emulatedApiId, KindeEmulator, type LocalKey } from "./kinde-emulator";
 import { liveKeysFile } from "./keys-file";
 import { DEFAULT_RESOURCES, LocalGateway, type RequestLogEntry, type StageIdentity } from "./local-gateway";
 import { loadSettingsFile, settingsPath, type KeygateSettings, type LoadedSettings } from "./stack-config";
@@ -165,7 +165,8 @@ export async function startKeygateLocal(options: KeygateLocalOptions = {}): Prom
       const { keys, source } = kindeChoice.emulator;
       const clientId = `local_${randomBytes(8).toString("hex")}`;
       const clientSecret = randomBytes(24).toString("base64url");
-      const emulator = new KindeEmulator({ clientId, clientSecret, keys });
+      // The emulator stands in for the stack's Kinde business: keys naming no API belong to the API it accepts.
+      const emulator = new KindeEmulator({ clientId, clientSecret, keys, ownApiId: emulatedApiId(settings.kindeApiIds) });
       const url = await emulator.start(0, "127.0.0.1");
       cleanup.push(() => emulator.stop());
       connection = { domain: url, clientId, clientSecret };

@@ -25,10 +25,18 @@ export interface LocalKey {
   created_on?: string;
 }
 
-/** The metadata Kinde holds for a key, with the defaults that keep keys files written before metadata existed working. */
-export function keyMetadataOf(key: LocalKey): { api_ids: string[]; type: string; created_on: string } {
+/** The Kinde API the emulator issues keys for when they name none: the first one the settings accept. */
+export function emulatedApiId(acceptedApiIds: readonly string[]): string {
+  return acceptedApiIds[0] ?? LOCAL_KINDE_API_ID;
+}
+
+/**
+ * The metadata Kinde holds for a key, with the defaults that keep keys files written before metadata
+ * existed working: a key naming no API was issued for the emulated business's own API (`ownApiId`).
+ */
+export function keyMetadataOf(key: LocalKey, ownApiId: string = LOCAL_KINDE_API_ID): { api_ids: string[]; type: string; created_on: string } {
   return {
-    api_ids: key.api_ids ?? [LOCAL_KINDE_API_ID],
+    api_ids: key.api_ids ?? [ownApiId],
     type: key.type ?? (key.org_code && !key.user_id ? "organization" : "user"),
     created_on: key.created_on ?? DEFAULT_CREATED_ON,
   };
@@ -74,6 +82,8 @@ export interface KindeEmulatorOptions {
   keys: () => readonly LocalKey[];
   tokenLifetimeSeconds?: number;
   unknownKeyAnswer?: UnknownKeyAnswer;
+  /** The Kinde API keys are issued for when they name none (`api_ids`). Default `api_keygate_local`. */
+  ownApiId?: string;
 }
 
 /**
@@ -256,7 +266,7 @@ export class KindeEmulator {
     const key = this.options.keys().find((candidate) => candidate.key_id === keyId);
     // The spec does not document the code for a missing key, only the not_found_response shape.
     if (!key) return json(res, 404, { errors: { code: "API_KEY_NOT_FOUND", message: "API key not found" } });
-    const metadata = keyMetadataOf(key);
+    const metadata = keyMetadataOf(key, this.options.ownApiId);
     json(res, 200, {
       code: "OK",
       message: "Success",

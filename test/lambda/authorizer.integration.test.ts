@@ -291,9 +291,10 @@ describe("when Kinde fails", () => {
     expect(c.last().upstream_error).toMatch(/^kinde_rate_limited: Kinde answered 429 \(reset in 30s\)/);
     kinde.verifyMode = "normal";
     // Another key inside the window fails fast, without a call: asking again would only prolong the limit.
+    // The circuit breaker opens for RateLimit-Reset and answers before the verify client's own back-off would.
     await rejection(c.handler(requestEvent(`Bearer ${BOB}`)));
-    expect(c.last()).toMatchObject({ decision: "error", reason: "upstream_unavailable" });
-    expect(c.last().upstream_error).toMatch(/^kinde_rate_limited: backing off until /);
+    expect(c.last()).toMatchObject({ decision: "error", reason: "upstream_unavailable", breaker: "open" });
+    expect(c.last().upstream_error).toMatch(/^kinde_circuit_open: /);
     expect(kinde.calls.verify).toBe(1);
   });
 

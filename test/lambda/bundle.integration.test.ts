@@ -126,7 +126,7 @@ describe("the authorizer bundle", () => {
 
   it("fails at start-up with a message naming the malformed variable, never echoing the secret", async () => {
     const failure = await invoke({ ...ENV(), VERIFY_TIMEOUT_MS: "soon" }, requestEvent(`Bearer ${KEY}`)).catch((error: { stderr: string }) => error);
-    expect("stderr" in failure ? failure.stderr : "").toContain('VERIFY_TIMEOUT_MS: "soon" is not a whole number');
+    expect("stderr" in failure ? failure.stderr : "").toContain('VERIFY_TIMEOUT_MS must be a whole number from 100 to 30000 (got "soon")');
     expect("stderr" in failure ? failure.stderr : "").not.toContain("bundle-secret");
   });
 });

@@ -39,7 +39,7 @@ describe("the keys file", () => {
       { api_key: "k2", key_id: "b", org_code: "org_x" },
       { api_key: "k3", key_id: "c", user_id: "kp_3", org_code: "org_x" },
     ]));
-    expect(readKeysFile(path).map(keyMetadataOf)).toEqual([
+    expect(readKeysFile(path).map((key) => keyMetadataOf(key))).toEqual([
       { api_ids: [LOCAL_KINDE_API_ID], type: "user", created_on: expect.any(String) },
       { api_ids: [LOCAL_KINDE_API_ID], type: "organization", created_on: expect.any(String) },
       { api_ids: [LOCAL_KINDE_API_ID], type: "user", created_on: expect.any(String) },

@@ -5,14 +5,19 @@
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { LocalKey } from "../../local/kinde-emulator";
+import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
+import { LOCAL_KINDE_API_ID, type LocalKey } from "../../local/kinde-emulator";
 import { startKeygateLocal, type KeygateLocal, type KeygateLocalOptions } from "../../local/keygate-local";
 import type { RequestLogEntry } from "../../local/local-gateway";
 
 export const STUB_AUTHORIZER = join(__dirname, "fixtures", "stub-authorizer.mjs");
 
 export interface HarnessOptions {
-  /** The body of a Pulumi.<stack>.yaml; without it the built-in demo settings apply. */
+  /**
+   * The body of a Pulumi.<stack>.yaml; without it the built-in demo settings apply. A stack that names
+   * no Kinde API (nor requiredScopes, nor the opt-in) is given the emulator's own, `api_keygate_local`:
+   * every stack must say which keys it accepts, and that rule is tested where it is enforced.
+   */
   stackYaml?: string;
   /** Keys for the Kinde emulator; without them the built-in demo keys apply. */
   keys?: LocalKey[];
@@ -45,7 +50,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   // A clean environment: nothing from the developer's shell (KINDE_*, AWS_*) may change the outcome.
   const env: Record<string, string> = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true", ...options.env };
   if (options.stackYaml !== undefined) {
-    writeFileSync(join(dir, "Pulumi.test.yaml"), options.stackYaml);
+    writeFileSync(join(dir, "Pulumi.test.yaml"), boundToAnApi(options.stackYaml));
     env.KEYGATE_CONFIG = "Pulumi.test.yaml";
   }
   const keysPath = join(dir, "keys.json");
@@ -160,3 +165,10 @@ export const STACK_YAML = `config:
     POST /orders: write:orders
   keygate:authorizerResultTtlSeconds: 300
 `;
+
+function boundToAnApi(stackYaml: string): string {
+  const document = (parseYaml(stackYaml) ?? {}) as { config?: Record<string, unknown> | null };
+  const config = document.config ?? {};
+  if (["kindeApiIds", "requiredScopes", "acceptKeysForAnyApi"].some((key) => `keygate:${key}` in config)) return stackYaml;
+  return stringifyYaml({ ...document, config: { ...config, "keygate:kindeApiIds": LOCAL_KINDE_API_ID } });
+}

@@ -131,7 +131,7 @@ describe("npm start", () => {
   it("with a keys file and a stack file: no key value on the console, and the stack's settings in the banner", async () => {
     const cwd = mkdtempSync(join(scratch, "keys-"));
     writeFileSync(join(cwd, "keys.json"), JSON.stringify([ALICE]));
-    writeFileSync(join(cwd, "Pulumi.dev.yaml"), "config:\n  keygate:routeScopes:\n    GET /admin/*: admin\n  keygate:authorizerResultTtlSeconds: 60\n");
+    writeFileSync(join(cwd, "Pulumi.dev.yaml"), "config:\n  keygate:kindeApiIds: api_keygate_local\n  keygate:routeScopes:\n    GET /admin/*: admin\n  keygate:authorizerResultTtlSeconds: 60\n");
     const run = start({ PORT: "0", KEYGATE_LOCAL_KEYS: "keys.json", KEYGATE_VERBOSE: "1" }, cwd);
     const url = (await waitFor(run, /Keygate local gateway on (http:\/\/127\.0\.0\.1:\d+)/))[1]!;
     await waitFor(run, /Ctrl-C stops/);
@@ -214,7 +214,7 @@ describe("npm start run by npm", () => {
 describe("npm start with a bad stack setting", () => {
   it("names the setting and exits with 1 before starting anything", async () => {
     const cwd = mkdtempSync(join(scratch, "setting-"));
-    writeFileSync(join(cwd, "Pulumi.dev.yaml"), "config:\n  keygate:verifyTimeoutMs: 5\n");
+    writeFileSync(join(cwd, "Pulumi.dev.yaml"), "config:\n  keygate:kindeApiIds: api_keygate_local\n  keygate:verifyTimeoutMs: 5\n");
     const run = start({ PORT: "0" }, cwd);
     expect(await run.exited).toBe(1);
     // The message `pulumi preview` prints for the same value, with the file named.

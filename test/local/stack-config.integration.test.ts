@@ -13,9 +13,28 @@ import { loadSettingsFile, parseStackConfig, settingsPath, SettingsError } from 
 
 const kinde = { domain: "http://127.0.0.1:9", clientId: "id", clientSecret: "secret" };
 const dynamodb = { endpoint: "http://127.0.0.1:8", tableName: "t", credentials: { accessKeyId: "local", secretAccessKey: "local" } };
-const parseYaml = (text: string) => parseStackConfig(parse(text), "Pulumi.test.yaml");
+const API = "api_0123456789abcdef0123456789abcdef";
+/**
+ * A stack file as written, plus the Kinde API it serves when it names none: every stack must say which
+ * keys it accepts (that rule has its own test below), and most tests here are about something else.
+ */
+const parseYaml = (text: string) => {
+  const document: unknown = parse(text) ?? {};
+  if (typeof document !== "object" || document === null || Array.isArray(document)) return parseStackConfig(document, "Pulumi.test.yaml");
+  const config = (document as { config?: unknown }).config ?? {};
+  if (typeof config !== "object" || config === null) return parseStackConfig(document, "Pulumi.test.yaml");
+  const bound = "keygate:kindeApiIds" in config || "keygate:requiredScopes" in config || "keygate:acceptKeysForAnyApi" in config;
+  return parseStackConfig({ ...document, config: bound ? config : { ...(config as Record<string, unknown>), "keygate:kindeApiIds": API } }, "Pulumi.test.yaml");
+};
 
 describe("reading a Pulumi stack file", () => {
+  it("refuses a stack that would accept keys of any Kinde API, as pulumi preview does", () => {
+    expect(() => parseStackConfig(parse("config:\n  keygate:cacheTtlSeconds: 60\n"), "Pulumi.test.yaml")).toThrow(
+      "keygate:kindeApiIds (in Pulumi.test.yaml) is not set, and neither is requiredScopes",
+    );
+    expect(parseStackConfig(parse("config:\n  keygate:acceptKeysForAnyApi: true\n"), "Pulumi.test.yaml").settings.acceptKeysForAnyApi).toBe(true);
+  });
+
   it("reads every setting the authorizer and the gateway use, in YAML or as Pulumi stores strings", () => {
     const { settings, warnings } = parseYaml(`
 config:
@@ -70,13 +89,18 @@ config:
       staleIfErrorSeconds: 0,
       verifyTimeoutMs: 2_500,
       dynamoDbTimeoutMs: 250,
+      failedKeysPerIpPerMinute: 20,
+      kindeApiIds: [API],
+      keyMetadataTtlSeconds: 86_400,
+      acceptKeysForAnyApi: false,
       requiredScopes: [],
       routeScopes: {},
       allowOrgKeys: false,
       authorizerResultTtlSeconds: 300,
       authorizerType: "REQUEST",
     });
-    expect(parseStackConfig(null).settings.authorizerResultTtlSeconds).toBe(300);
+    // An empty file is a stack with nothing set: one that would accept keys of any Kinde API.
+    expect(() => parseStackConfig(null)).toThrow("keygate:kindeApiIds is not set, and neither is requiredScopes");
   });
 
   it("notices an encrypted client secret without trying to read it", () => {
@@ -215,7 +239,7 @@ describe("which file", () => {
     expect(settingsPath({}, dir)).toBeUndefined();
     writeFileSync(join(dir, "Pulumi.dev.yaml"), "config: {}\n");
     expect(settingsPath({}, dir)).toBe(join(dir, "Pulumi.dev.yaml"));
-    writeFileSync(join(dir, "Pulumi.prod.yaml"), "config: {}\n");
+    writeFileSync(join(dir, "Pulumi.prod.yaml"), `config:\n  keygate:kindeApiIds: ${API}\n`);
     expect(settingsPath({ KEYGATE_CONFIG: "Pulumi.prod.yaml" }, dir)).toBe(join(dir, "Pulumi.prod.yaml"));
     expect(() => settingsPath({ KEYGATE_CONFIG: "missing.yaml" }, dir)).toThrow(/KEYGATE_CONFIG no file at/);
     expect(loadSettingsFile(join(dir, "Pulumi.prod.yaml")).source).toMatchObject({ kind: "stack-file", stack: "prod" });
