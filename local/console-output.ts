@@ -68,7 +68,8 @@ function settingsLines(s: KeygateSettings): string[] {
   const timing = <K extends keyof typeof DEFAULTS & keyof KeygateSettings>(name: K) => s[name] ?? DEFAULTS[name];
   return [
     `  route rules  ${rules.length > 0 ? rules.join("; ") : "none (every route is open to every valid key)"}`,
-    `  required     ${s.requiredScopes.length > 0 ? `${s.requiredScopes.join(" + ")} on every key` : "no scope"}; ${s.allowOrgKeys ? "user and organization keys" : "user keys only (organization keys refused)"}`,
+    `  accepts      keys of Kinde API ${s.kindeApiIds.length > 0 ? s.kindeApiIds.join(", ") : "(any API of the business)"}; ${s.allowOrgKeys ? "user and organization keys" : "user keys only (organization keys refused)"}`,
+    `  required     ${s.requiredScopes.length > 0 ? `${s.requiredScopes.join(" + ")} on every key` : "no scope"}`,
     `  verdicts     shared cache ${timing("cacheTtlSeconds")} s, refusals ${timing("negativeCacheTtlSeconds")} s, memory ${timing("memoryCacheTtlSeconds")} s; ` +
       `${timing("staleIfErrorSeconds") > 0 ? `stale-if-error ${timing("staleIfErrorSeconds")} s` : "no stale verdicts while Kinde is down"}`,
     `  budgets      Kinde ${timing("verifyTimeoutMs")} ms, DynamoDB ${timing("dynamoDbTimeoutMs")} ms; ${s.authorizerType ?? DEFAULTS.authorizerType} authorizer`,

@@ -19,7 +19,7 @@ const root = packageRoot();
 const scratch = mkdtempSync(join(tmpdir(), "keygate-package-"));
 const program = join(scratch, "program");
 const installed = join(program, "node_modules", "keygate");
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }), 120_000);
 
 interface Manifest {
   name: string;
@@ -160,5 +160,6 @@ describe("a TypeScript Pulumi program using it", () => {
     for (const type of ["keygate:index:UserKeyAuthorizer", "aws:lambda/function:Function", "aws:dynamodb/table:Table", "aws:apigateway/authorizer:Authorizer"]) expect(types).toContain(type);
     expect(result.code).toEqual({ "index.mjs": join(installed, "dist", "authorizer", "index.mjs") });
     expect(readFileSync(result.code["index.mjs"]!)).toEqual(readFileSync(join(root, "dist", "authorizer", "index.mjs")));
-  });
+    // A fresh Node process loading Pulumi and the installed package: generous for a loaded 2-core machine.
+  }, 180_000);
 });

@@ -64,7 +64,8 @@ describe("the npm start banner with the demo keys", () => {
   it("names the settings in effect, the defaults where the stack file sets nothing", async () => {
     harness = await startHarness({ stackYaml: "config:\n  keygate:requiredScopes: '[\"api:access\"]'\n  keygate:cacheTtlSeconds: 120\n  keygate:verifyTimeoutMs: 4000\n" });
     const banner = formatBanner(harness.local, harness.dir, false);
-    expect(banner).toMatch(/required +api:access on every key; user keys only \(organization keys refused\)/);
+    expect(banner).toMatch(/accepts +keys of Kinde API \(any API of the business\); user keys only \(organization keys refused\)/);
+    expect(banner).toMatch(/required +api:access on every key/);
     expect(banner).toMatch(/verdicts +shared cache 120 s, refusals 30 s, memory 30 s; no stale verdicts while Kinde is down/);
     expect(banner).toMatch(/budgets +Kinde 4000 ms, DynamoDB 250 ms; REQUEST authorizer/);
     expect(banner).toMatch(/k_live_demo_alice_\S+ +alice +scopes read:reports write:orders plan:pro +-> refused: it lacks api:access \(required of every key\)/);
