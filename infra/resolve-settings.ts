@@ -223,7 +223,8 @@ function checkWithAuthorizerConfig(settings: ResolvedSettings, fail: Fail): void
     clientId: "placeholder-client-id",
     clientSecretArn: "arn:aws:secretsmanager:us-east-1:000000000000:secret:placeholder",
     cacheTableName: "placeholder-table",
-    ...(settings.usagePlans ? { usagePlans: placeholderUsagePlans(settings.usagePlans) } : {}),
+    // The function's name, at most 64 characters (infra/authorizer-function.ts).
+    ...(settings.usagePlans ? { usagePlans: placeholderUsagePlans(settings.usagePlans), stackTag: "k".repeat(64) } : {}),
   });
   if (settings.usagePlans) checkEnvironmentSize(environment, fail);
   try {

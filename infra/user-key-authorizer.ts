@@ -132,7 +132,7 @@ export class UserKeyAuthorizer extends pulumi.ComponentResource {
       ? createUsagePlans(
           name,
           settings.usagePlans,
-          { stages: attachments.flatMap((attachment, index) => meteredStages(index, settings.apis[index]!, attachment, deployed[index])), table: this.table, tags },
+          { stages: attachments.flatMap((attachment, index) => meteredStages(index, settings.apis[index]!, attachment, deployed[index])), table: this.table, tags, stackTag: functionName },
           this,
         )
       : undefined;
@@ -148,7 +148,7 @@ export class UserKeyAuthorizer extends pulumi.ComponentResource {
             JSON.stringify(
               authorizerRolePolicy(
                 { cacheTableArn, clientSecretArn, auditLogGroupArn },
-                usagePlanStatements(settings.usagePlans?.autoProvision ?? false, { partition: scope.partition, region: scope.region, usagePlanIds: planIds, cacheTableArn }),
+                usagePlanStatements(settings.usagePlans?.autoProvision ?? false, { partition: scope.partition, region: scope.region, usagePlanIds: planIds, cacheTableArn, stackTag: functionName }),
               ),
             ),
           ),
@@ -173,7 +173,7 @@ export class UserKeyAuthorizer extends pulumi.ComponentResource {
             clientId: settings.clientId,
             clientSecretArn: this.secret.arn,
             cacheTableName: this.table.name,
-            ...(this.usage ? { usagePlans: this.usage.environment } : {}),
+            ...(this.usage ? { usagePlans: this.usage.environment, stackTag: functionName } : {}),
           }),
         },
         loggingConfig: {
@@ -282,7 +282,11 @@ export class UserKeyAuthorizer extends pulumi.ComponentResource {
   private openApiScheme(name: string, settings: ResolvedSettings): pulumi.Output<Record<string, unknown>> {
     const invokeRole = new aws.iam.Role(
       `${name}-openapi-invoke`,
-      { description: "Lets API Gateway invoke the Keygate authorizer from OpenAPI-defined APIs", assumeRolePolicy: JSON.stringify(apiGatewayAssumeRolePolicy()), tags: settings.tags },
+      {
+        description: "Lets API Gateway invoke the Keygate authorizer from OpenAPI-defined APIs",
+        assumeRolePolicy: this.scope().apply((scope) => JSON.stringify(apiGatewayAssumeRolePolicy(scope))),
+        tags: settings.tags,
+      },
       { parent: this },
     );
     new aws.iam.RolePolicy(

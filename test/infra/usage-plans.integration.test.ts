@@ -305,6 +305,7 @@ describe("the function's USAGE_PLANS", () => {
         "CACHE_TABLE_NAME",
         "CACHE_TTL_SECONDS",
         "DYNAMODB_TIMEOUT_MS",
+        "KEYGATE_STACK_TAG",
         "KINDE_DOMAIN",
         "KINDE_M2M_CLIENT_ID",
         "KINDE_M2M_CLIENT_SECRET_ARN",
