@@ -10,6 +10,7 @@ import { authorizerEnvironment } from "../lambda/config";
 import { openApiSecurityScheme } from "./openapi";
 import { createUsagePlans, meteredStages, type UsagePlanResources } from "./usage-plans";
 import { InvalidSettingError, resolveSettings, type ResolvedSettings } from "./validate-args";
+import { createWaf, protectedStages, type WafResources } from "./waf";
 
 /** What was attached where, as reported in the `apis` output. */
 export interface AttachedApiSummary {
@@ -68,6 +69,8 @@ export class UserKeyAuthorizer extends pulumi.ComponentResource {
   readonly secret: aws.secretsmanager.Secret;
   /** With `usagePlans`: the plans and keys (key values are secret outputs). */
   readonly usage: UsagePlanResources | undefined;
+  /** With `waf`: the web ACL and its association with each protected stage. */
+  readonly waf: WafResources | undefined;
 
   private accountScope: pulumi.Output<AccountScope> | undefined;
 
@@ -127,6 +130,10 @@ export class UserKeyAuthorizer extends pulumi.ComponentResource {
     const invokeArn = this.scope().apply((scope) => lambdaInvokeArn(scope, functionName));
     const attachments = this.attachApis(name, settings, invokeArn);
     const deployed = attachments.map((attachment, index) => this.deployStages(index, settings, attachment));
+    this.waf =
+      settings.wafRequestsPerFiveMinutesPerIp !== undefined
+        ? createWaf(name, settings.wafRequestsPerFiveMinutesPerIp, protectedStages(attachments, deployed), { scope: this.scope(), tags }, this)
+        : undefined;
 
     this.usage = settings.usagePlans
       ? createUsagePlans(

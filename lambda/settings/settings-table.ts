@@ -276,6 +276,15 @@ export const SETTINGS = {
     default: 256,
     doc: "The function's memory, MB.",
   }),
+  wafRequestsPerFiveMinutesPerIp: spec({
+    // AWS WAF's bounds for a rate-based rule's limit: at least 10 ("The lowest limit setting allowed is 10",
+    // https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statement-type-rate-based-high-level-settings.html),
+    // at most 2,000,000,000 (RateBasedStatement.Limit in the AWS WAFV2 API Reference).
+    kind: integer(10, 2_000_000_000),
+    arg: "waf.requestsPerFiveMinutesPerIp",
+    stackKey: "wafRequestsPerFiveMinutesPerIp",
+    doc: "Put an AWS WAF web ACL on every protected stage that blocks a source IP above this many requests in any 5 minutes (docs/deploy.md). Unset: no web ACL. Needs `stageNames` on every API.",
+  }),
   auditLogRetentionInDays: spec({
     kind: oneOfNumbers(LOG_RETENTION_DAYS, "CloudWatch's retention periods, 0 = never expire"),
     arg: "auditLog.retentionInDays",
