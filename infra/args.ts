@@ -94,6 +94,16 @@ export interface AuditLogSettings {
   metrics?: boolean;
 }
 
+/** An AWS WAF web ACL in front of the protected stages, for floods that should never reach the authorizer. */
+export interface WafSettings {
+  /**
+   * Requests one source IP may send in any 5 minutes, across all protected stages, before AWS WAF
+   * blocks it (403) until its rate falls below the limit (10..2000000000). Every API in `apis` needs
+   * `stageNames`. Unset: no web ACL.
+   */
+  requestsPerFiveMinutesPerIp?: number;
+}
+
 export type { UsagePlansSettings, UsageQuota, UsageQuotaPeriod, UsageThrottle, UsageTier } from "../lambda/usage/usage-plans-schema";
 
 export interface UserKeyAuthorizerArgs {
@@ -168,6 +178,8 @@ export interface UserKeyAuthorizerArgs {
    * and `apiKeySource: "AUTHORIZER"`. Default: none, requests are not metered per user.
    */
   usagePlans?: UsagePlansSettings;
+  /** An AWS WAF web ACL with a rate limit per source IP on every protected stage. Default: none. */
+  waf?: WafSettings;
   /** Tags for every taggable resource. Never put a secret here. */
   tags?: Record<string, string>;
 }

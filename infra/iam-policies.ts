@@ -1,5 +1,6 @@
 import type * as aws from "@pulumi/aws";
 import { usageProvisioningStatements, type UsageIamResources } from "../lambda/usage/iam-statements";
+import type { AccountScope } from "./authorizer-function";
 
 /**
  * IAM policy documents, as plain data so tests can read them statement by statement. Each grants
@@ -56,12 +57,27 @@ export function usagePlanStatements(autoProvision: boolean, resources: UsageIamR
 
 /**
  * For APIs defined with OpenAPI the authorizer's id is not known to this program, so a
- * `lambda.Permission` scoped to it cannot be written; API Gateway assumes this role instead.
+ * `lambda.Permission` scoped to it cannot be written; API Gateway assumes this role instead. Only
+ * for an authorizer of an API in the component's own account and Region: `aws:SourceArn` has the
+ * shape API Gateway gives an authorizer invocation (`<api execution ARN>/authorizers/<id>`, as in
+ * the permission `allowInvoke` writes), with the API and authorizer ids left open since they are
+ * not known here. Both are `IfExists`: the key is in the request context only when the calling
+ * service supplies it, and a condition on an absent key would refuse every invocation.
  */
-export function apiGatewayAssumeRolePolicy(): aws.iam.PolicyDocument {
+export function apiGatewayAssumeRolePolicy(scope: AccountScope): aws.iam.PolicyDocument {
   return {
     Version: "2012-10-17",
-    Statement: [{ Effect: "Allow", Principal: { Service: "apigateway.amazonaws.com" }, Action: "sts:AssumeRole" }],
+    Statement: [
+      {
+        Effect: "Allow",
+        Principal: { Service: "apigateway.amazonaws.com" },
+        Action: "sts:AssumeRole",
+        Condition: {
+          StringEqualsIfExists: { "aws:SourceAccount": scope.accountId },
+          ArnLikeIfExists: { "aws:SourceArn": `arn:${scope.partition}:execute-api:${scope.region}:${scope.accountId}:*/authorizers/*` },
+        },
+      },
+    ],
   };
 }
 

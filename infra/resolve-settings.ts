@@ -6,6 +6,7 @@ import { SETTINGS, type SettingName, type SettingSpec, type SettingValue } from 
 import { functionTimeoutSeconds, type AttachedApi, type ProtectedApi, type UserKeyAuthorizerArgs } from "./args";
 import { usagePlansVariable } from "./lambda-environment";
 import { resolveUsagePlans, type ResolvedUsagePlans } from "./validate-usage-plans";
+import { checkApisForWaf } from "./validate-waf";
 
 /**
  * The component's rules for its arguments, without Pulumi: `pulumi preview` applies them through
@@ -108,6 +109,7 @@ export function checkSettings(args: UserKeyAuthorizerArgs, fail: Fail, program: 
   }
   const usagePlans = resolveUsagePlans(args.usagePlans, table, fail);
   if (usagePlans) checkApisForUsagePlans(apis, fail);
+  if (table.wafRequestsPerFiveMinutesPerIp !== undefined) checkApisForWaf(apis, fail);
 
   const settings: ResolvedSettings = {
     ...table,
@@ -223,7 +225,8 @@ function checkWithAuthorizerConfig(settings: ResolvedSettings, fail: Fail): void
     clientId: "placeholder-client-id",
     clientSecretArn: "arn:aws:secretsmanager:us-east-1:000000000000:secret:placeholder",
     cacheTableName: "placeholder-table",
-    ...(settings.usagePlans ? { usagePlans: placeholderUsagePlans(settings.usagePlans) } : {}),
+    // The function's name, at most 64 characters (infra/authorizer-function.ts).
+    ...(settings.usagePlans ? { usagePlans: placeholderUsagePlans(settings.usagePlans), stackTag: "k".repeat(64) } : {}),
   });
   if (settings.usagePlans) checkEnvironmentSize(environment, fail);
   try {

@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { keyTags } from "../lambda/usage/stack-tag";
 import { userMappingItemJson } from "../lambda/usage/user-mapping";
 import type { ApiAttachment } from "./api-attachment";
 import { usagePlansVariable, type TierReferences } from "./lambda-environment";
@@ -18,6 +19,8 @@ export interface UsagePlanTarget {
   /** The cache table, where fixed users' mapping items go. */
   table: aws.dynamodb.Table;
   tags: Record<string, string> | undefined;
+  /** The `keygate:stack` tag's value on this deployment's keys (lambda/usage/stack-tag.ts). */
+  stackTag: string;
 }
 
 export interface UsagePlanResources {
@@ -53,6 +56,8 @@ export function createUsagePlans(componentName: string, plans: ResolvedUsagePlan
   const usagePlans = new Map<string, aws.apigateway.UsagePlan>();
   const poolKeys = new Map<string, aws.apigateway.ApiKey>();
   const poolPlanKeys: aws.apigateway.UsagePlanKey[] = [];
+  // Tagged as Pulumi's, so the authorizer's role, which may delete only the keys it created, cannot delete them.
+  const apiKeyTags = { ...target.tags, ...keyTags(target.stackTag, "pulumi") };
 
   for (const tier of plans.tiers) {
     const plan = new aws.apigateway.UsagePlan(
@@ -77,7 +82,7 @@ export function createUsagePlans(componentName: string, plans: ResolvedUsagePlan
       {
         description: `Keygate pool key of tier "${tier.name}": shared by its users who have no key of their own yet. Managed by Pulumi; not an orphan.`,
         enabled: true,
-        tags: target.tags,
+        tags: apiKeyTags,
       },
       { parent },
     );
@@ -92,7 +97,7 @@ export function createUsagePlans(componentName: string, plans: ResolvedUsagePlan
     const resourceName = `${componentName}-user-${userId.replace(":", "-")}`;
     const key = new aws.apigateway.ApiKey(
       resourceName,
-      { name: userKeyName(userId), description: `Keygate usage key for ${userId}, a fixed assignment managed by Pulumi`, enabled: true, tags: target.tags },
+      { name: userKeyName(userId), description: `Keygate usage key for ${userId}, a fixed assignment managed by Pulumi`, enabled: true, tags: apiKeyTags },
       { parent },
     );
     userKeys.set(userId, key);

@@ -10,6 +10,7 @@ import { authorizerEnvironment } from "../lambda/config";
 import { openApiSecurityScheme } from "./openapi";
 import { createUsagePlans, meteredStages, type UsagePlanResources } from "./usage-plans";
 import { InvalidSettingError, resolveSettings, type ResolvedSettings } from "./validate-args";
+import { createWaf, protectedStages, type WafResources } from "./waf";
 
 /** What was attached where, as reported in the `apis` output. */
 export interface AttachedApiSummary {
@@ -68,6 +69,8 @@ export class UserKeyAuthorizer extends pulumi.ComponentResource {
   readonly secret: aws.secretsmanager.Secret;
   /** With `usagePlans`: the plans and keys (key values are secret outputs). */
   readonly usage: UsagePlanResources | undefined;
+  /** With `waf`: the web ACL and its association with each protected stage. */
+  readonly waf: WafResources | undefined;
 
   private accountScope: pulumi.Output<AccountScope> | undefined;
 
@@ -127,12 +130,16 @@ export class UserKeyAuthorizer extends pulumi.ComponentResource {
     const invokeArn = this.scope().apply((scope) => lambdaInvokeArn(scope, functionName));
     const attachments = this.attachApis(name, settings, invokeArn);
     const deployed = attachments.map((attachment, index) => this.deployStages(index, settings, attachment));
+    this.waf =
+      settings.wafRequestsPerFiveMinutesPerIp !== undefined
+        ? createWaf(name, settings.wafRequestsPerFiveMinutesPerIp, protectedStages(attachments, deployed), { scope: this.scope(), tags }, this)
+        : undefined;
 
     this.usage = settings.usagePlans
       ? createUsagePlans(
           name,
           settings.usagePlans,
-          { stages: attachments.flatMap((attachment, index) => meteredStages(index, settings.apis[index]!, attachment, deployed[index])), table: this.table, tags },
+          { stages: attachments.flatMap((attachment, index) => meteredStages(index, settings.apis[index]!, attachment, deployed[index])), table: this.table, tags, stackTag: functionName },
           this,
         )
       : undefined;
@@ -148,7 +155,7 @@ export class UserKeyAuthorizer extends pulumi.ComponentResource {
             JSON.stringify(
               authorizerRolePolicy(
                 { cacheTableArn, clientSecretArn, auditLogGroupArn },
-                usagePlanStatements(settings.usagePlans?.autoProvision ?? false, { partition: scope.partition, region: scope.region, usagePlanIds: planIds, cacheTableArn }),
+                usagePlanStatements(settings.usagePlans?.autoProvision ?? false, { partition: scope.partition, region: scope.region, usagePlanIds: planIds, cacheTableArn, stackTag: functionName }),
               ),
             ),
           ),
@@ -173,7 +180,7 @@ export class UserKeyAuthorizer extends pulumi.ComponentResource {
             clientId: settings.clientId,
             clientSecretArn: this.secret.arn,
             cacheTableName: this.table.name,
-            ...(this.usage ? { usagePlans: this.usage.environment } : {}),
+            ...(this.usage ? { usagePlans: this.usage.environment, stackTag: functionName } : {}),
           }),
         },
         loggingConfig: {
@@ -282,7 +289,11 @@ export class UserKeyAuthorizer extends pulumi.ComponentResource {
   private openApiScheme(name: string, settings: ResolvedSettings): pulumi.Output<Record<string, unknown>> {
     const invokeRole = new aws.iam.Role(
       `${name}-openapi-invoke`,
-      { description: "Lets API Gateway invoke the Keygate authorizer from OpenAPI-defined APIs", assumeRolePolicy: JSON.stringify(apiGatewayAssumeRolePolicy()), tags: settings.tags },
+      {
+        description: "Lets API Gateway invoke the Keygate authorizer from OpenAPI-defined APIs",
+        assumeRolePolicy: this.scope().apply((scope) => JSON.stringify(apiGatewayAssumeRolePolicy(scope))),
+        tags: settings.tags,
+      },
       { parent: this },
     );
     new aws.iam.RolePolicy(

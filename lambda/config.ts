@@ -19,6 +19,8 @@ export interface AuthorizerConfig {
   };
   /** DynamoDB table for verdicts; unset means memory-only caching. */
   cacheTableName?: string;
+  /** `KEYGATE_STACK_TAG`: the `keygate:stack` tag's value on the API keys the authorizer creates; unset creates them untagged. */
+  stackTag?: string;
   cacheTtlSeconds: number;
   negativeCacheTtlSeconds: number;
   memoryCacheTtlSeconds: number;
@@ -109,6 +111,7 @@ export function loadConfig(env: Env = process.env): AuthorizerConfig {
       ...(clientSecret !== undefined ? { clientSecret } : { clientSecretArn }),
     },
     cacheTableName,
+    stackTag: read("stackTag"),
     cacheTtlSeconds,
     negativeCacheTtlSeconds: value("negativeCacheTtlSeconds"),
     memoryCacheTtlSeconds: Math.min(value("memoryCacheTtlSeconds"), cacheTtlSeconds),

@@ -3,8 +3,9 @@
  * their own (CreateApiKey, GetApiKeys, DeleteApiKey, CreateUsagePlanKey, DeleteUsagePlanKey), on
  * loopback for the real @aws-sdk/client-api-gateway (point AWS_ENDPOINT_URL_API_GATEWAY at `url`).
  * State is in memory. It checks requests as API Gateway does (SigV4 present, body and path shapes,
- * keys in one plan per stage) and answers errors in API Gateway's format: status, an
- * `x-amzn-ErrorType` header and a `{"message"}` body.
+ * keys in one plan per stage, tags on creation) and answers errors in API Gateway's format: status,
+ * an `x-amzn-ErrorType` header and a `{"message"}` body. It can also stand for the authorizer role's
+ * IAM policy on DeleteApiKey (`deleteOnlyKeysTagged`).
  *
  * `npm start` runs it so the authorizer provisions keys locally, and reports every change of plan
  * membership so that the local gateway meters exactly the keys that are in a plan, as API Gateway
@@ -38,6 +39,8 @@ export interface ControlPlaneKey {
   description?: string;
   enabled: boolean;
   createdDate: number;
+  /** As given to CreateApiKey (or `addKey`); empty when none. */
+  tags: Record<string, string>;
 }
 
 export interface ControlPlanePlan {
@@ -56,6 +59,9 @@ export type ControlPlaneCalls = Record<Operation, number>;
 
 const OPERATIONS: Operation[] = ["CreateApiKey", "DeleteApiKey", "GetApiKeys", "CreateUsagePlanKey", "DeleteUsagePlanKey"];
 const KEY_VALUE = /^[A-Za-z0-9]{20,128}$/;
+// API Gateway's tag rules: keys up to 128 characters not starting with "aws:", values up to 256.
+const TAG_KEY = /^(?!aws:)[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
+const TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$/u;
 const ALPHANUMERIC = "abcdefghijklmnopqrstuvwxyz0123456789";
 const ERROR_TYPE_SUFFIX = ":http://internal.amazon.com/coral/com.amazonaws.backplane.controlplane/";
 
@@ -80,6 +86,8 @@ export class LocalApiGatewayControlPlane {
   private readonly server = new LoopbackHttpServer((req, res) => void this.handle(req, res));
   /** CreateApiKey and DeleteApiKey share one token bucket when set, as they share AWS's 5 calls per second. */
   private bucket: { tokens: number; perSecond: number; updatedAt: number; now: () => number } | undefined;
+  /** Tags a key must carry to be deleted, when the role's IAM condition is modelled. */
+  private requiredDeleteTags: Readonly<Record<string, string>> | undefined;
 
   constructor(
     plans: readonly ControlPlanePlan[],
@@ -133,14 +141,24 @@ export class LocalApiGatewayControlPlane {
     this.bucket = { tokens: perSecond, perSecond, updatedAt: now(), now };
   }
 
+  /**
+   * This models IAM, not API Gateway: the authorizer's role may delete only keys carrying all of
+   * `tags` (its `aws:ResourceTag` condition, lambda/usage/iam-statements.ts), so DeleteApiKey of any
+   * other key is refused with 403 AccessDeniedException, as IAM refuses it in front of API Gateway.
+   */
+  deleteOnlyKeysTagged(tags: Readonly<Record<string, string>>): void {
+    this.requiredDeleteTags = { ...tags };
+  }
+
   /** Adds a key as Pulumi does (pool keys, fixed users' keys), in `planId` when given. */
-  addKey(key: { id?: string; value?: string; name: string; enabled?: boolean }, planId?: string): ControlPlaneKey {
+  addKey(key: { id?: string; value?: string; name: string; enabled?: boolean; tags?: Record<string, string> }, planId?: string): ControlPlaneKey {
     const created: ControlPlaneKey = {
       id: key.id ?? randomId(10),
       value: key.value ?? randomId(40, true),
       name: key.name,
       enabled: key.enabled ?? true,
       createdDate: Math.floor(Date.now() / 1000),
+      tags: { ...key.tags },
     };
     this.keyStore.set(created.id, created);
     if (planId) this.join(created, this.plan(planId));
@@ -148,12 +166,12 @@ export class LocalApiGatewayControlPlane {
   }
 
   keys(): ControlPlaneKey[] {
-    return [...this.keyStore.values()].map((key) => ({ ...key }));
+    return [...this.keyStore.values()].map(copyKey);
   }
 
   key(id: string): ControlPlaneKey | undefined {
     const key = this.keyStore.get(id);
-    return key ? { ...key } : undefined;
+    return key ? copyKey(key) : undefined;
   }
 
   /** Ids of the keys in a plan, sorted. */
@@ -258,6 +276,7 @@ export class LocalApiGatewayControlPlane {
     const value = input.value as string | undefined;
     if (value !== undefined && !KEY_VALUE.test(value)) throw new ApiError(400, "BadRequestException", "API Key value should be at least 20 characters");
     if (value !== undefined && [...this.keyStore.values()].some((key) => key.value === value)) throw new ApiError(409, "ConflictException", "API Key already exists");
+    const tags = parseTags(input.tags);
     const key: ControlPlaneKey = {
       id: randomId(10),
       value: value ?? randomId(40, true),
@@ -266,9 +285,10 @@ export class LocalApiGatewayControlPlane {
       // As at AWS, a key is created disabled unless asked otherwise.
       enabled: input.enabled === true,
       createdDate: Math.floor(Date.now() / 1000),
+      tags,
     };
     this.keyStore.set(key.id, key);
-    return { status: 201, body: { ...key, lastUpdatedDate: key.createdDate, stageKeys: [], tags: {} } };
+    return { status: 201, body: { ...copyKey(key), lastUpdatedDate: key.createdDate, stageKeys: [] } };
   }
 
   private getApiKeys(query: URLSearchParams): Answer {
@@ -284,6 +304,11 @@ export class LocalApiGatewayControlPlane {
 
   private deleteApiKey(id: string): Answer {
     const key = this.keyStore.get(id);
+    const required = this.requiredDeleteTags;
+    // IAM decides before API Gateway looks the key up: a missing key is refused the same way.
+    if (required && !Object.entries(required).every(([tag, value]) => key?.tags[tag] === value)) {
+      throw new ApiError(403, "AccessDeniedException", `User is not authorized to perform: apigateway:DELETE on resource: /apikeys/${id} because no identity-based policy allows it`);
+    }
     if (!key) throw new ApiError(404, "NotFoundException", "Invalid API Key identifier specified");
     const wasInAPlan = this.planIdsOf(id).length > 0;
     this.keyStore.delete(id);
@@ -350,6 +375,23 @@ export class LocalApiGatewayControlPlane {
 interface Answer {
   status: number;
   body?: unknown;
+}
+
+function copyKey(key: ControlPlaneKey): ControlPlaneKey {
+  return { ...key, tags: { ...key.tags } };
+}
+
+/** CreateApiKey's `tags`: a map of strings, by API Gateway's rules for tag keys and values. */
+function parseTags(value: unknown): Record<string, string> {
+  if (value === undefined) return {};
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new ApiError(400, "BadRequestException", "Invalid tags");
+  const tags: Record<string, string> = {};
+  for (const [key, tag] of Object.entries(value)) {
+    if (!TAG_KEY.test(key)) throw new ApiError(400, "BadRequestException", `Invalid tag key: ${key}`);
+    if (typeof tag !== "string" || !TAG_VALUE.test(tag)) throw new ApiError(400, "BadRequestException", `Invalid tag value for ${key}`);
+    tags[key] = tag;
+  }
+  return tags;
 }
 
 function emptyCalls(): ControlPlaneCalls {

@@ -42,6 +42,8 @@ const REST_API_ID: WordRule = { pattern: /^[a-z0-9]{10}$/, one: "a REST API id",
 const STAGE_NAME: WordRule = { pattern: /^[A-Za-z0-9_-]{1,128}$/, one: "a stage name", many: "stage names", rule: '1 to 128 letters, digits, "-" or "_"' };
 // Kinde API ids as the Management API shows them: letters, digits and "_".
 const KINDE_API_ID: WordRule = { pattern: /^[A-Za-z0-9_]{1,128}$/, one: "a Kinde API id", many: "Kinde API ids", rule: 'letters, digits and "_", as Kinde shows them' };
+// The authorizer's function name, which the component uses as the tag's value: what Lambda allows in a name.
+const STACK_TAG: WordRule = { pattern: /^[A-Za-z0-9_-]{1,64}$/, one: "a stack tag value", many: "stack tag values", rule: '1 to 64 letters, digits, "-" or "_"' };
 const SECRET_ARN: WordRule = {
   pattern: /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/,
   one: "a Secrets Manager secret ARN",
@@ -100,6 +102,11 @@ export const SETTINGS = {
     kind: text(),
     env: { name: "CACHE_TABLE_NAME", reference: true },
     doc: "Set by the component: the DynamoDB verdict cache table. Unset means memory-only caching.",
+  }),
+  stackTag: spec({
+    kind: text({ word: STACK_TAG }),
+    env: { name: "KEYGATE_STACK_TAG", reference: true },
+    doc: "Set by the component with usage plans (the function's name): the `keygate:stack` tag's value on every API key Keygate creates (docs/deploy.md). The authorizer's role may delete only the keys it created with it. Unset (local use): the authorizer creates keys untagged.",
   }),
   cacheTtlSeconds: spec({
     kind: integer(1, 86_400),
@@ -268,6 +275,15 @@ export const SETTINGS = {
     stackKey: "memorySizeMb",
     default: 256,
     doc: "The function's memory, MB.",
+  }),
+  wafRequestsPerFiveMinutesPerIp: spec({
+    // AWS WAF's bounds for a rate-based rule's limit: at least 10 ("The lowest limit setting allowed is 10",
+    // https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statement-type-rate-based-high-level-settings.html),
+    // at most 2,000,000,000 (RateBasedStatement.Limit in the AWS WAFV2 API Reference).
+    kind: integer(10, 2_000_000_000),
+    arg: "waf.requestsPerFiveMinutesPerIp",
+    stackKey: "wafRequestsPerFiveMinutesPerIp",
+    doc: "Put an AWS WAF web ACL on every protected stage that blocks a source IP above this many requests in any 5 minutes (docs/deploy.md). Unset: no web ACL. Needs `stageNames` on every API.",
   }),
   auditLogRetentionInDays: spec({
     kind: oneOfNumbers(LOG_RETENTION_DAYS, "CloudWatch's retention periods, 0 = never expire"),

@@ -14,12 +14,18 @@ const NOT_SENT = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREAC
 export class ApiGatewayKeyApi implements UsageKeyApi {
   private loaded: Promise<{ sdk: Sdk; client: APIGatewayClient }> | undefined;
 
-  constructor(private readonly callTimeoutMs: number) {}
+  /** `tags` go on every key created (lambda/usage/stack-tag.ts). */
+  constructor(
+    private readonly callTimeoutMs: number,
+    private readonly tags: Readonly<Record<string, string>> = {},
+  ) {}
 
   async createKey(name: string, description: string): Promise<{ id: string; value: string }> {
     const { sdk, client } = await this.load();
-    // enabled defaults to false at API Gateway, and a disabled key is answered with 403.
-    const created = await this.call(() => client.send(new sdk.CreateApiKeyCommand({ name, description, enabled: true }), this.options()));
+    // enabled defaults to false at API Gateway, and a disabled key is answered with 403. Tagged on
+    // creation: a key created untagged could never be deleted by the authorizer's role.
+    const tags = Object.keys(this.tags).length > 0 ? { tags: { ...this.tags } } : {};
+    const created = await this.call(() => client.send(new sdk.CreateApiKeyCommand({ name, description, enabled: true, ...tags }), this.options()));
     if (!created.id || !created.value) throw new ApiCallError("failed", "unknown", "CreateApiKey answered without the key's id or value");
     return { id: created.id, value: created.value };
   }

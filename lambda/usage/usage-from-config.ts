@@ -5,6 +5,7 @@ import { ApiGatewayKeyApi } from "./api-gateway-key-api";
 import { BackgroundWork } from "./background-work";
 import { KeyProvisioner } from "./key-provisioner";
 import { ProvisionedKeyCounter } from "./provisioned-key-counter";
+import { keyTags } from "./stack-tag";
 import type { UsageKeyApi } from "./usage-key-api";
 import { stdoutUsageEventWriter, type UsageEventWriter } from "./usage-events";
 import { StoredUsageKeyResolver } from "./usage-key-resolver";
@@ -39,7 +40,7 @@ export function usageKeyResolverFromConfig(
           retiredKeyGraceMs: plans.retiredKeyGraceSeconds * 1000,
           store,
           counter: new ProvisionedKeyCounter(dynamodb, tableName, config.dynamoDbTimeoutMs),
-          api: options.api ?? new ApiGatewayKeyApi(options.apiCallTimeoutMs ?? 5_000),
+          api: options.api ?? new ApiGatewayKeyApi(options.apiCallTimeoutMs ?? 5_000, keyTags(config.stackTag, "authorizer")),
           events: options.events ?? stdoutUsageEventWriter(),
           background,
           ...(options.now ? { now: options.now } : {}),

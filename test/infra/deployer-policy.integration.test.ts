@@ -7,7 +7,7 @@ import { mockPulumi, registrationsSettled, valueOf, type MockedProgram } from ".
 // docs/deployer-policy.json is what the README tells a deployer to attach. This program makes the
 // component create every resource type it can (a program API with the demo route, an API by id,
 // usage plans with fixed users and provisioning, OpenAPI, a KMS-encrypted audit log, the metric
-// filter), and each type it registers must map to the IAM actions that create, read, update and
+// filter, the web ACL on every stage), and each type it registers must map to the IAM actions that create, read, update and
 // delete it, all of them allowed by the document.
 
 interface PolicyStatement {
@@ -125,6 +125,18 @@ const ACTIONS_BY_TYPE: Record<string, readonly string[]> = {
   "aws:apigateway/usagePlan:UsagePlan": [...apiGatewayReadWrite, "apigateway:PUT"],
   "aws:apigateway/apiKey:ApiKey": [...apiGatewayReadWrite, "apigateway:PUT"],
   "aws:apigateway/usagePlanKey:UsagePlanKey": ["apigateway:GET", "apigateway:POST", "apigateway:DELETE"],
+  // Updates and deletes need the lock token GetWebACL returns.
+  "aws:wafv2/webAcl:WebAcl": [
+    "wafv2:CreateWebACL",
+    "wafv2:GetWebACL",
+    "wafv2:UpdateWebACL",
+    "wafv2:DeleteWebACL",
+    "wafv2:TagResource",
+    "wafv2:UntagResource",
+    "wafv2:ListTagsForResource",
+  ],
+  // Associating is authorized on the web ACL and on the stage; API Gateway also checks its own SetWebACL.
+  "aws:wafv2/webAclAssociation:WebAclAssociation": ["wafv2:AssociateWebACL", "wafv2:DisassociateWebACL", "wafv2:GetWebACLForResource", "apigateway:SetWebACL"],
 };
 
 /** Data sources the component reads; none needs a permission (GetCallerIdentity never does). */
@@ -172,6 +184,7 @@ beforeAll(async () => {
     auditLog: { retentionInDays: 90, kmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/audit", metrics: true },
     cacheTable: { pointInTimeRecovery: true, deletionProtection: true },
     tags: { team: "platform" },
+    waf: { requestsPerFiveMinutesPerIp: 2_000 },
     usagePlans: {
       tiers: {
         free: { throttle: { rateLimit: 5, burstLimit: 10 }, quota: { limit: 10_000, period: "MONTH" } },
@@ -210,6 +223,8 @@ describe("docs/deployer-policy.json", () => {
         "aws:apigateway/usagePlanKey:UsagePlanKey",
         "aws:cloudwatch/logMetricFilter:LogMetricFilter",
         "aws:apigateway/stage:Stage",
+        "aws:wafv2/webAcl:WebAcl",
+        "aws:wafv2/webAclAssociation:WebAclAssociation",
       ]),
     );
     expect(program.all("aws:iam/role:Role")).toHaveLength(2);
@@ -231,10 +246,12 @@ describe("docs/deployer-policy.json", () => {
   });
 
   it("scopes names to keygate-*, the prefix of every named resource of a component called keygate", () => {
-    for (const type of ["aws:lambda/function:Function", "aws:iam/role:Role", "aws:dynamodb/table:Table", "aws:cloudwatch/logGroup:LogGroup", "aws:secretsmanager/secret:Secret"]) {
+    for (const type of ["aws:lambda/function:Function", "aws:iam/role:Role", "aws:dynamodb/table:Table", "aws:cloudwatch/logGroup:LogGroup", "aws:secretsmanager/secret:Secret", "aws:wafv2/webAcl:WebAcl"]) {
       for (const resource of program.all(type)) expect(String(resource.state.name), type).toMatch(/^keygate-/);
     }
-    const namedResources = policy.Statement.filter((statement) => statement.Sid !== "ListLogGroups" && statement.Sid !== "ApiGateway").flatMap((statement) => asList(statement.Resource));
+    // API Gateway's resources (the web ACL's stages among them) are named by path, not by name.
+    const unnamed = ["ListLogGroups", "ApiGateway", "WebAclStages"];
+    const namedResources = policy.Statement.filter((statement) => !unnamed.includes(statement.Sid ?? "")).flatMap((statement) => asList(statement.Resource));
     for (const arn of namedResources) expect(arn).toMatch(/[:/]keygate-\*(:\*)?$/);
   });
 

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { mockPulumi, registrationsSettled, valueOf, type MockedProgram } from "./support/pulumi-mocks";
+import { MOCK_ACCOUNT, MOCK_PARTITION, MOCK_REGION, mockPulumi, registrationsSettled, valueOf, type MockedProgram } from "./support/pulumi-mocks";
 
 // The role policies as the program sends them to AWS, read statement by statement.
 interface Statement {
@@ -95,7 +95,18 @@ describe("for APIs defined with OpenAPI (openApi: true)", () => {
     const role = program.one("aws:iam/role:Role", "keys-openapi-invoke");
     expect(parse(role.inputs.assumeRolePolicy)).toEqual({
       Version: "2012-10-17",
-      Statement: [{ Effect: "Allow", Principal: { Service: "apigateway.amazonaws.com" }, Action: "sts:AssumeRole" }],
+      Statement: [
+        {
+          Effect: "Allow",
+          Principal: { Service: "apigateway.amazonaws.com" },
+          Action: "sts:AssumeRole",
+          // Only on behalf of an authorizer of an API in this account and Region (confused deputy).
+          Condition: {
+            StringEqualsIfExists: { "aws:SourceAccount": MOCK_ACCOUNT },
+            ArnLikeIfExists: { "aws:SourceArn": `arn:${MOCK_PARTITION}:execute-api:${MOCK_REGION}:${MOCK_ACCOUNT}:*/authorizers/*` },
+          },
+        },
+      ],
     });
     const policy = program.one("aws:iam/rolePolicy:RolePolicy", "keys-openapi-invoke").inputs;
     expect(policy.role).toBe(role.id);

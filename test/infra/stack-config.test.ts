@@ -91,7 +91,7 @@ describe("reading the stack configuration", () => {
       [
         "kindeDomain", "kindeClientId", "kindeClientSecret", "restApiIds", "stageNames", "demoApi", "demoStageName", "openApi",
         "cacheTtlSeconds", "negativeCacheTtlSeconds", "memoryCacheTtlSeconds", "staleIfErrorSeconds", "verifyTimeoutMs", "dynamoDbTimeoutMs",
-        "memoryCacheMaxEntries", "failedKeysPerIpPerMinute", "kindeApiIds", "keyMetadataTtlSeconds", "acceptKeysForAnyApi", "requiredScopes", "allowOrgKeys", "routeScopes", "authorizerType", "authorizerResultTtlSeconds", "memorySizeMb",
+        "memoryCacheMaxEntries", "failedKeysPerIpPerMinute", "kindeApiIds", "keyMetadataTtlSeconds", "acceptKeysForAnyApi", "requiredScopes", "wafRequestsPerFiveMinutesPerIp", "allowOrgKeys", "routeScopes", "authorizerType", "authorizerResultTtlSeconds", "memorySizeMb",
         "auditLogRetentionDays", "auditLogKmsKeyArn", "auditLogMetrics", "cacheTablePointInTimeRecovery", "cacheTableDeletionProtection", "tags",
         "usagePlans",
       ].sort(),

@@ -9,6 +9,7 @@ interface Statement {
   Effect: string;
   Action: string | string[];
   Resource?: string | string[];
+  Condition?: Record<string, Record<string, string | string[]>>;
 }
 
 let program: MockedProgram;
@@ -44,19 +45,64 @@ const bySid = (component: string, sid: string) => statements(component).find((st
 const planId = (component: string, tier: string) => program.one("aws:apigateway/usagePlan:UsagePlan", `${component}-plan-${tier}`).id;
 const tableArn = (component: string) => program.one("aws:dynamodb/table:Table", `${component}-cache`).state.arn;
 const apigateway = `arn:${MOCK_PARTITION}:apigateway:${MOCK_REGION}::`;
+/** The value of every key's `keygate:stack` tag: the authorizer function's name, unique per account and Region. */
+const stackOf = (component: string) => String(program.one("aws:lambda/function:Function", `${component}-authorizer`).inputs.name);
+const requestTagCondition = (component: string) => ({
+  StringEquals: { "aws:RequestTag/keygate:stack": stackOf(component), "aws:RequestTag/keygate:created-by": "authorizer" },
+  "ForAllValues:StringEquals": { "aws:TagKeys": ["keygate:stack", "keygate:created-by"] },
+});
 
 describe("with autoProvision, the role gains exactly the statements of lambda/usage/iam-statements.ts", () => {
-  it("four of them, after the three it always has, all Allow", () => {
-    expect(statements("auto").map((s) => s.Sid)).toEqual([...BASE, "CreateUsageKeys", "DeleteUsageKeys", "AddUsageKeysToTierPlans", "UsageKeyMappings"]);
+  it("five of them, after the three it always has, all Allow", () => {
+    expect(statements("auto").map((s) => s.Sid)).toEqual([...BASE, "CreateUsageKeys", "TagUsageKeysOnCreate", "DeleteUsageKeys", "AddUsageKeysToTierPlans", "UsageKeyMappings"]);
     expect(statements("auto").every((s) => s.Effect === "Allow")).toBe(true);
   });
 
-  it("CreateApiKey: POST on the account's key collection, nothing else", () => {
-    expect(bySid("auto", "CreateUsageKeys")).toEqual({ Sid: "CreateUsageKeys", Effect: "Allow", Action: ["apigateway:POST"], Resource: [`${apigateway}/apikeys`] });
+  it("CreateApiKey: POST on the account's key collection, only with exactly this deployment's authorizer tags", () => {
+    expect(bySid("auto", "CreateUsageKeys")).toEqual({
+      Sid: "CreateUsageKeys",
+      Effect: "Allow",
+      Action: ["apigateway:POST"],
+      Resource: [`${apigateway}/apikeys`],
+      Condition: requestTagCondition("auto"),
+    });
   });
 
-  it("DeleteApiKey: DELETE on keys (generated ids leave no narrower pattern)", () => {
-    expect(bySid("auto", "DeleteUsageKeys")).toEqual({ Sid: "DeleteUsageKeys", Effect: "Allow", Action: ["apigateway:DELETE"], Resource: [`${apigateway}/apikeys/*`] });
+  it("tags on CreateApiKey: PUT on the tags of a key being created (one character where the id would be), with the same tags", () => {
+    const statement = bySid("auto", "TagUsageKeysOnCreate");
+    expect(statement).toEqual({
+      Sid: "TagUsageKeysOnCreate",
+      Effect: "Allow",
+      Action: ["apigateway:PUT"],
+      Resource: [`${apigateway}/tags/arn%3A${MOCK_PARTITION}%3Aapigateway%3A${MOCK_REGION}%3A%3A%2Fapikeys%2F?`],
+      Condition: requestTagCondition("auto"),
+    });
+    // IAM's "?" is one character: the wildcard ARN of a key being created matches, an existing key's does not.
+    const pattern = new RegExp(`^${String([statement.Resource].flat()[0]).replace(/[.%]/g, "\\$&").replace(/\?/g, ".")}$`);
+    const tagsArn = (keyPath: string) => `${apigateway}/tags/${encodeURIComponent(`${apigateway}/apikeys/${keyPath}`)}`;
+    expect(pattern.test(tagsArn("*"))).toBe(true);
+    expect(pattern.test(tagsArn("a1b2c3d4e5"))).toBe(false);
+  });
+
+  it("DeleteApiKey: DELETE on keys, only those carrying this deployment's stack tag and created by the authorizer", () => {
+    expect(bySid("auto", "DeleteUsageKeys")).toEqual({
+      Sid: "DeleteUsageKeys",
+      Effect: "Allow",
+      Action: ["apigateway:DELETE"],
+      Resource: [`${apigateway}/apikeys/*`],
+      Condition: { StringEquals: { "aws:ResourceTag/keygate:stack": stackOf("auto"), "aws:ResourceTag/keygate:created-by": "authorizer" } },
+    });
+  });
+
+  it("the function is told the tags to put on the keys it creates, and Pulumi's keys carry the stack with created-by pulumi", () => {
+    // The environment arrives as one secret (it holds the pool keys): the SDK wraps the whole property.
+    const variables = (program.one("aws:lambda/function:Function", "auto-authorizer").inputs.environment as { value: { variables: Record<string, string> } }).value.variables;
+    expect(variables.KEYGATE_STACK_TAG).toBe(stackOf("auto"));
+    expect(stackOf("auto")).toMatch(/^auto-authorizer-[0-9a-f]{8}$/);
+    for (const name of ["auto-pool-free", "auto-pool-pro", "auto-user-kp_0a1b2c3d"]) {
+      expect(program.one("aws:apigateway/apiKey:ApiKey", name).inputs.tags, name).toEqual({ "keygate:stack": stackOf("auto"), "keygate:created-by": "pulumi" });
+    }
+    expect(program.one("aws:apigateway/apiKey:ApiKey", "fixed-pool-free").inputs.tags).toEqual({ "keygate:stack": stackOf("fixed"), "keygate:created-by": "pulumi" });
   });
 
   it("CreateUsagePlanKey: POST on the keys of this component's tier plans, one resource per plan", () => {
@@ -79,13 +125,13 @@ describe("with autoProvision, the role gains exactly the statements of lambda/us
 
   it("equal to what usageProvisioningStatements() returns for these plans and this table", async () => {
     const { usageProvisioningStatements } = await import("../../lambda/usage/iam-statements.js");
-    const expected = usageProvisioningStatements({ partition: MOCK_PARTITION, region: MOCK_REGION, usagePlanIds: [planId("auto", "free"), planId("auto", "pro")], cacheTableArn: String(tableArn("auto")) });
+    const expected = usageProvisioningStatements({ partition: MOCK_PARTITION, region: MOCK_REGION, usagePlanIds: [planId("auto", "free"), planId("auto", "pro")], cacheTableArn: String(tableArn("auto")), stackTag: stackOf("auto") });
     expect(statements("auto").slice(BASE.length)).toEqual(expected);
   });
 
-  it("and no apigateway:GET, PUT or PATCH, and no usage-plan key deletion", () => {
+  it("and no apigateway:GET or PATCH, PUT only for tags on creation, and no usage-plan key deletion", () => {
     const actions = statements("auto").flatMap((s) => [s.Action].flat());
-    expect(actions.filter((action) => action.startsWith("apigateway:")).sort()).toEqual(["apigateway:DELETE", "apigateway:POST", "apigateway:POST"]);
+    expect(actions.filter((action) => action.startsWith("apigateway:")).sort()).toEqual(["apigateway:DELETE", "apigateway:POST", "apigateway:POST", "apigateway:PUT"]);
     const resources = statements("auto").flatMap((s) => [s.Resource ?? []].flat());
     expect(resources.filter((resource) => resource.includes("/usageplans/") && !resource.endsWith("/keys"))).toEqual([]);
   });

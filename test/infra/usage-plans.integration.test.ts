@@ -177,7 +177,13 @@ describe("fixed users", () => {
 
   it("each get an enabled key named keygate-<user id>, as the authorizer names the keys it makes", async () => {
     for (const { userId, resource } of users) {
-      expect(apiKey(resource).inputs).toEqual({ name: `keygate-${userId}`, description: `Keygate usage key for ${userId}, a fixed assignment managed by Pulumi`, enabled: true });
+      expect(apiKey(resource).inputs).toEqual({
+        name: `keygate-${userId}`,
+        description: `Keygate usage key for ${userId}, a fixed assignment managed by Pulumi`,
+        enabled: true,
+        // Pulumi's, of this deployment: the authorizer's role cannot delete it (lambda/usage/stack-tag.ts).
+        tags: { "keygate:stack": program.one("aws:lambda/function:Function").inputs.name, "keygate:created-by": "pulumi" },
+      });
     }
     // The run-time side, asked to provision the same principal, picks the same name.
     const { KeyProvisioner } = await import("../../lambda/usage/key-provisioner.js");
@@ -307,6 +313,7 @@ describe("the function's USAGE_PLANS", () => {
         "CACHE_TTL_SECONDS",
         "DYNAMODB_TIMEOUT_MS",
         "FAILED_KEYS_PER_IP_PER_MINUTE",
+        "KEYGATE_STACK_TAG",
         "KEY_METADATA_TTL_SECONDS",
         "KINDE_API_IDS",
         "KINDE_DOMAIN",

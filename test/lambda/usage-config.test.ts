@@ -176,10 +176,41 @@ describe("userMappingItem", () => {
 describe("usageProvisioningStatements", () => {
   it("grants each call provisioning makes, on the resources it makes it on", () => {
     expect(
-      usageProvisioningStatements({ partition: "aws", region: "eu-west-1", usagePlanIds: ["free123", "pro456"], cacheTableArn: "arn:aws:dynamodb:eu-west-1:123456789012:table/keygate-cache" }),
+      usageProvisioningStatements({
+        partition: "aws",
+        region: "eu-west-1",
+        usagePlanIds: ["free123", "pro456"],
+        cacheTableArn: "arn:aws:dynamodb:eu-west-1:123456789012:table/keygate-cache",
+        stackTag: "keygate-authorizer-0a1b2c3d",
+      }),
     ).toEqual([
-      { Sid: "CreateUsageKeys", Effect: "Allow", Action: ["apigateway:POST"], Resource: ["arn:aws:apigateway:eu-west-1::/apikeys"] },
-      { Sid: "DeleteUsageKeys", Effect: "Allow", Action: ["apigateway:DELETE"], Resource: ["arn:aws:apigateway:eu-west-1::/apikeys/*"] },
+      {
+        Sid: "CreateUsageKeys",
+        Effect: "Allow",
+        Action: ["apigateway:POST"],
+        Resource: ["arn:aws:apigateway:eu-west-1::/apikeys"],
+        Condition: {
+          StringEquals: { "aws:RequestTag/keygate:stack": "keygate-authorizer-0a1b2c3d", "aws:RequestTag/keygate:created-by": "authorizer" },
+          "ForAllValues:StringEquals": { "aws:TagKeys": ["keygate:stack", "keygate:created-by"] },
+        },
+      },
+      {
+        Sid: "TagUsageKeysOnCreate",
+        Effect: "Allow",
+        Action: ["apigateway:PUT"],
+        Resource: ["arn:aws:apigateway:eu-west-1::/tags/arn%3Aaws%3Aapigateway%3Aeu-west-1%3A%3A%2Fapikeys%2F?"],
+        Condition: {
+          StringEquals: { "aws:RequestTag/keygate:stack": "keygate-authorizer-0a1b2c3d", "aws:RequestTag/keygate:created-by": "authorizer" },
+          "ForAllValues:StringEquals": { "aws:TagKeys": ["keygate:stack", "keygate:created-by"] },
+        },
+      },
+      {
+        Sid: "DeleteUsageKeys",
+        Effect: "Allow",
+        Action: ["apigateway:DELETE"],
+        Resource: ["arn:aws:apigateway:eu-west-1::/apikeys/*"],
+        Condition: { StringEquals: { "aws:ResourceTag/keygate:stack": "keygate-authorizer-0a1b2c3d", "aws:ResourceTag/keygate:created-by": "authorizer" } },
+      },
       {
         Sid: "AddUsageKeysToTierPlans",
         Effect: "Allow",

@@ -5,7 +5,7 @@
  * clients) sharing the table and the stand-in. After each case the stand-in's keys and plan
  * memberships, the mapping items and the key counter are checked exactly.
  */
-import { APIGatewayClient, CreateUsagePlanKeyCommand, DeleteUsagePlanKeyCommand, GetApiKeysCommand } from "@aws-sdk/client-api-gateway";
+import { APIGatewayClient, CreateApiKeyCommand, CreateUsagePlanKeyCommand, DeleteApiKeyCommand, DeleteUsagePlanKeyCommand, GetApiKeysCommand } from "@aws-sdk/client-api-gateway";
 import { DynamoDBClient, PutItemCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../lambda/config";
@@ -349,6 +349,77 @@ describe("when API Gateway pushes back", () => {
     });
     expect(standIn.memberships()[orphan!.id]).toEqual([]);
     await expectNothingOrphaned([orphan!.id]);
+  });
+});
+
+describe("the keys' tags", () => {
+  const STACK = "keygate-authorizer-0a1b2c3d";
+  const AUTHORIZER_TAGS = { "keygate:stack": STACK, "keygate:created-by": "authorizer" };
+
+  it("tags every key it creates with its deployment's stack (KEYGATE_STACK_TAG) and created-by authorizer", async () => {
+    const c = container({}, { KEYGATE_STACK_TAG: STACK });
+    await c.resolve(user("kp_alice"));
+    await c.resolve(user("org:org_acme"));
+    expect(userKeys().map((key) => key.tags)).toEqual([AUTHORIZER_TAGS, AUTHORIZER_TAGS]);
+    await expectNothingOrphaned();
+  });
+
+  it("creates keys untagged when no stack is named (npm start)", async () => {
+    await container().resolve(user("kp_alice"));
+    expect(userKeys().map((key) => key.tags)).toEqual([{}]);
+  });
+
+  it("can still retire and discard its own keys when the role may delete only keys with its tags", async () => {
+    standIn.deleteOnlyKeysTagged(AUTHORIZER_TAGS);
+    const env = { KEYGATE_STACK_TAG: STACK };
+    const c = container({ retiredKeyGraceSeconds: 600 }, env);
+    const free = await c.resolve(user("kp_alice"));
+    await c.resolve(user("kp_alice", ["plan:pro"]));
+    clock += 660_000;
+    const later = container({ retiredKeyGraceSeconds: 600 }, env);
+    await later.resolve(user("kp_alice", ["plan:pro"]));
+    await later.resolver.settled();
+    expect(standIn.key(free.keyId!)).toBeUndefined();
+    expect(later.events.map((e) => e.event)).toEqual(["key_retired"]);
+
+    standIn.fail("CreateUsagePlanKey", "server-error", 1);
+    const discarding = container({}, env);
+    await discarding.resolve(user("kp_bob"));
+    await discarding.resolver.settled();
+    expect(discarding.events.map((e) => e.event)).toEqual(["key_discarded"]);
+    await expectNothingOrphaned();
+  });
+
+  it("is refused, as IAM refuses it, when deleting a key without its tags: a pool key, another deployment's key, an untagged one", async () => {
+    standIn.deleteOnlyKeysTagged(AUTHORIZER_TAGS);
+    const other = standIn.addKey({ name: "keygate-kp_x", tags: { "keygate:stack": "keygate-authorizer-ffffffff", "keygate:created-by": "authorizer" } });
+    const pulumis = standIn.addKey({ name: "keygate-kp_y", tags: { "keygate:stack": STACK, "keygate:created-by": "pulumi" } });
+    for (const id of [poolKeyIds[0]!, other.id, pulumis.id, "nosuchkey1"]) {
+      await expect(new APIGatewayClient({ maxAttempts: 1 }).send(new DeleteApiKeyCommand({ apiKey: id })), id).rejects.toMatchObject({ name: "AccessDeniedException", $metadata: { httpStatusCode: 403 } });
+    }
+    expect(standIn.key(poolKeyIds[0]!)).toBeDefined();
+    expect(standIn.key(other.id)).toBeDefined();
+    expect(standIn.key(pulumis.id)).toBeDefined();
+  });
+
+  it("a key the authorizer created untagged cannot be discarded under that policy, and is reported as a possible orphan", async () => {
+    standIn.deleteOnlyKeysTagged(AUTHORIZER_TAGS);
+    standIn.fail("CreateUsagePlanKey", "server-error", 1);
+    const c = container();
+    await c.resolve(user("kp_alice"));
+    await c.resolver.settled();
+    const [orphan] = userKeys();
+    expect(c.events.at(-1)).toMatchObject({ event: "possible_orphan", api_key_id: orphan!.id, detail: expect.stringMatching(/AccessDeniedException/) });
+    await expectNothingOrphaned([orphan!.id]);
+  });
+
+  it("refuses tags API Gateway would refuse", async () => {
+    const create = (tags: Record<string, string>) => new APIGatewayClient({ maxAttempts: 1 }).send(new CreateApiKeyCommand({ name: "k", tags }));
+    await expect(create({ "aws:stack": "x" })).rejects.toMatchObject({ name: "BadRequestException" });
+    await expect(create({ stack: "x".repeat(257) })).rejects.toMatchObject({ name: "BadRequestException" });
+    const created = await create({ "keygate:stack": STACK });
+    expect(created.tags).toEqual({ "keygate:stack": STACK });
+    expect(standIn.key(created.id!)?.tags).toEqual({ "keygate:stack": STACK });
   });
 });
 

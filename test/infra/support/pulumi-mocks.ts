@@ -86,6 +86,11 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
       return { id: shortId(name, 10), state: { name: physicalName, value: typeof inputs.value === "string" ? inputs.value : mockApiKeyValue(name) } };
     case "aws:apigateway/usagePlanKey:UsagePlanKey":
       return { id: String(inputs.keyId), state: {} };
+    case "aws:wafv2/webAcl:WebAcl": {
+      // AWS WAF ids are UUIDs; the ARN names the scope, the web ACL's name and its id.
+      const id = [8, 4, 4, 4, 12].map((length, part) => hash(`${name}/${part}`, length)).join("-");
+      return { id, state: { name: physicalName, arn: arn("wafv2", `regional/webacl/${physicalName}/${id}`) } };
+    }
     case "aws:apigateway/stage:Stage": {
       const restApi = String(inputs.restApi);
       const stageName = String(inputs.stageName);
