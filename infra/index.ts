@@ -17,9 +17,11 @@ export type {
   UsageThrottle,
   UsageTier,
   UserKeyAuthorizerArgs,
+  WafSettings,
 } from "./args";
 export { DEFAULTS } from "./args";
 export type { RouteScopes } from "../lambda/policy/route-rules";
 export { GATEWAY_RESPONSES, openApiGatewayResponses, type GatewayResponseDefinition } from "./gateway-responses";
 export type { UsagePlanResources } from "./usage-plans";
+export type { WafResources } from "./waf";
 export { InvalidSettingError } from "./validate-args";

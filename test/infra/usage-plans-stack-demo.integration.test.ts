@@ -97,7 +97,7 @@ describe("the stack's usage keys", () => {
     });
     expect(usagePlans).toMatchObject({ autoProvision: true, maxProvisionedKeys: 1_000 });
     const policy = JSON.parse(String(program.one("aws:iam/rolePolicy:RolePolicy").inputs.policy)) as { Statement: { Sid: string }[] };
-    expect(policy.Statement.map((s) => s.Sid)).toEqual(["CacheTableItems", "ReadKindeClientSecret", "WriteAuditLog", "CreateUsageKeys", "DeleteUsageKeys", "AddUsageKeysToTierPlans", "UsageKeyMappings"]);
+    expect(policy.Statement.map((s) => s.Sid)).toEqual(["CacheTableItems", "ReadKindeClientSecret", "WriteAuditLog", "CreateUsageKeys", "TagUsageKeysOnCreate", "DeleteUsageKeys", "AddUsageKeysToTierPlans", "UsageKeyMappings"]);
   });
 
   it("exports each tier's plan id, and no key value", async () => {
