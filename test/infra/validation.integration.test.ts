@@ -82,6 +82,26 @@ describe("TTLs and budgets outside their range", () => {
   });
 });
 
+describe("which keys the gateway accepts", () => {
+  const unbound = (change: Partial<UserKeyAuthorizerArgs> = {}) => () =>
+    new UserKeyAuthorizer("keys", { ...good(), kinde: { ...good().kinde, apiIds: undefined }, ...change });
+
+  it("refuses a gateway that would accept an active key of any Kinde API of the business", () => {
+    expect(unbound()).toThrow("args.kinde.apiIds is not set, and neither is requiredScopes: any active key issued for any API of your Kinde business would be accepted");
+    expect(unbound({ requiredScopes: [] })).toThrow("args.kinde.apiIds is not set");
+  });
+
+  it("accepts one bound by a scope unique to its API, or the operator's explicit opt-in", () => {
+    const unboundArgs = { ...good(), kinde: { ...good().kinde, apiIds: undefined } };
+    expect(validate.resolveSettings({ ...unboundArgs, requiredScopes: ["orders:access"] }).kindeApiIds).toEqual([]);
+    expect(validate.resolveSettings({ ...unboundArgs, acceptKeysForAnyApi: true }).acceptKeysForAnyApi).toBe(true);
+  });
+
+  it("refuses Kinde API ids that are not ids", () => {
+    expect(build((args) => (args.kinde.apiIds = ["api one"]))).toThrow('args.kinde.apiIds contains "api one", which is not a Kinde API id');
+  });
+});
+
 describe("the Kinde settings", () => {
   it.each([
     ["http://acme.kinde.com", 'args.kinde.domain must use https:// (got "http://acme.kinde.com")'],
