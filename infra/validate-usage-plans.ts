@@ -121,7 +121,7 @@ export function resolveUsagePlans(value: UsagePlansSettings | undefined, context
 /**
  * Every key counts against the same 10,000: one pool key per tier, one per fixed user, and (with
  * autoProvision) up to maxProvisionedKeys made at run time. Keys of other teams in the account count
- * too, which no preview can see: the README says to leave room for them.
+ * too, which no preview can see: docs/usage-plans.md says to leave room for them.
  */
 function checkKeyBudget(plans: ResolvedUsagePlans, fail: Fail): void {
   const provisioned = plans.autoProvision ? plans.maxProvisionedKeys : 0;

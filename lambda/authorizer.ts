@@ -17,7 +17,7 @@ import type { UsageResolution } from "./usage/usage-resolution";
 import type { VerdictResolver } from "./verdict/verdict-resolver";
 
 /**
- * The usage-plan key API Gateway meters this identity by (see the usage plans section of the README).
+ * The usage-plan key API Gateway meters this identity by (see docs/usage-plans.md).
  * `resolve` should never throw; if it does anyway, the request goes on unmetered rather than failing.
  */
 export interface UsageKeyResolver {

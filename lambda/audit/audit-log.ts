@@ -4,7 +4,7 @@ import type { UsageKeySource } from "../usage/usage-resolution";
 /**
  * The audit trail: one JSON line per authorizer decision, written straight to stdout so that
  * Lambda ships it unchanged to the audit log group (the same approach as Powertools Logger).
- * Field names are documented in the README; CloudWatch queries and metric filters rely on them.
+ * Field names are documented in docs/audit-record.md; CloudWatch queries and metric filters rely on them.
  */
 export interface AuditRecord {
   decision: "allow" | "deny" | "error";

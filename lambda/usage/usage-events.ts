@@ -8,9 +8,9 @@ export interface UsageEvent {
     | "key_discarded"
     | "tier_changed"
     | "key_retired"
-    /** A counter slot could not be given back: the count errs high until corrected (see the README). */
+    /** A counter slot could not be given back: the count errs high until corrected (see docs/usage-plans.md). */
     | "slot_not_released"
-    /** A key may exist that no mapping names: its counter slot is kept; see the README's cleanup steps. */
+    /** A key may exist that no mapping names: its counter slot is kept; see the cleanup steps in docs/usage-plans.md. */
     | "possible_orphan";
   principal: string;
   api_key_id?: string;
