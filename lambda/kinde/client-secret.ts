@@ -62,7 +62,8 @@ class CachedSecret implements ClientSecretSource {
       },
       (error: unknown) => {
         this.pending = undefined; // a failed read is retried by the next verification
-        throw error;
+        // Whatever the reader threw, the caller learns only that the secret is unavailable.
+        throw error instanceof VerificationUnavailableError ? error : new VerificationUnavailableError("client_secret_unavailable", `reading the secret failed: ${String(error).slice(0, 200)}`);
       },
     );
     return withinBudget(this.pending, signal);

@@ -39,7 +39,7 @@ describe("clientSecretSource", () => {
     const { reads, source, live } = setup();
     const first = source.get(live());
     reads[0]!.reject(new Error("AccessDenied"));
-    await expect(first).rejects.toThrow("AccessDenied");
+    await expect(first).rejects.toMatchObject({ code: "client_secret_unavailable", message: expect.stringContaining("AccessDenied") });
     const second = source.get(live());
     reads[1]!.resolve("s1");
     expect(await second).toBe("s1");
