@@ -12,14 +12,13 @@
  * And over the case: no raw key, M2M secret or M2M token in any audit line or stored item.
  */
 import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand, type AttributeValue, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from "aws-lambda";
+import type { APIGatewayAuthorizerResult } from "aws-lambda";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { AuthorizerHandler } from "../../lambda/authorizer";
 import { authorizerFromConfig } from "../../lambda/authorizer-from-config";
 import { loadConfig, type AuthorizerConfig } from "../../lambda/config";
-import type { AuthorizerEvent } from "../../lambda/key/extract-key";
-import { requestEvent, tokenEvent } from "../support/aws-events";
+import { authorizerEvent, requestSpecs, type RequestSpec } from "../support/generated-requests";
 import { SimulatedTime } from "../support/simulated-time";
 
 const RUNS = 10_000;
@@ -173,47 +172,6 @@ const secretSource = fc.oneof(
   fc.record({ via: fc.constant("secrets-manager" as const), script: fc.array(fc.record({ fails: fc.oneof({ weight: 4, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }), latency }), { minLength: 1, maxLength: 3 }) }),
 );
 
-// ---------------------------------------------------------------------------------------------
-// The events.
-
-/** Keys that are not the pool's: bytes of every kind, lengths at and past the limit, look-alikes. */
-const oddKey = fc.oneof(
-  fc.string({ unit: "binary", maxLength: 40 }),
-  fc.string({ unit: "grapheme-ascii", minLength: 1, maxLength: 40 }),
-  fc.constantFrom(
-    "k_live_pool_a_0123456789abcde\uD800",
-    "k_live_pool_a_0123456789abcde\uFFFD",
-    "k_live_pool_a_0123456789abcdeF",
-    "K_LIVE_POOL_A_0123456789ABCDEF",
-    "k_live_é_0123456789abcdef",
-    "k_live_\u2028_0123456789abcdef",
-    "k_live_pool_a 0123456789abcdef",
-    "x".repeat(512),
-    "x".repeat(513),
-  ),
-);
-
-/** Mostly what a client sends; otherwise one thing changed. */
-const requestSpec = fc.record({
-  key: fc.oneof({ weight: 8, arbitrary: fc.constantFrom(...POOL) }, { weight: 1, arbitrary: oddKey }),
-  shape: fc.constantFrom("TOKEN" as const, "REQUEST" as const),
-  scheme: fc.oneof({ weight: 6, arbitrary: fc.constantFrom("Bearer", "bearer", "BEARER", "bEaReR") }, { weight: 1, arbitrary: fc.constantFrom("Basic", "", "Bearer:") }),
-  separator: fc.oneof({ weight: 6, arbitrary: fc.constant(" ") }, { weight: 1, arbitrary: fc.constantFrom("   ", "\t", "") }),
-  padding: fc.oneof({ weight: 6, arbitrary: fc.constant("") }, { weight: 1, arbitrary: fc.constantFrom(" ", "\t") }),
-  headerName: fc.oneof({ weight: 6, arbitrary: fc.constantFrom("Authorization", "authorization", "AUTHORIZATION") }, { weight: 1, arbitrary: fc.constant("X-Api-Key") }),
-  duplicate: fc.oneof(
-    { weight: 8, arbitrary: fc.constant("none" as const) },
-    { weight: 3, arbitrary: fc.constantFrom("second-name" as const, "multi-two" as const, "multi-other" as const, "no-single" as const, "null-headers" as const) },
-  ),
-  otherKey: fc.constantFrom(...POOL),
-  sourceIp: fc.constantFrom("198.51.100.7", "203.0.113.9", undefined),
-  container: fc.integer({ min: 0, max: 1 }),
-  /** Simulated time before this request starts; 0 with `together` makes it concurrent with the one before. */
-  gapMs: fc.constantFrom(0, 1_000, 31_000, 301_000, 900_000),
-  together: fc.boolean(),
-});
-type RequestSpec = typeof requestSpec extends fc.Arbitrary<infer T> ? T : never;
-
 const settings = fc.record({
   requiredScopes: fc.subarray(["read", "write"], { minLength: 1 }),
   kindeApiIds: fc.constantFrom([] as string[], [ACCEPTED_API]),
@@ -263,49 +221,10 @@ const scenario = fc.oneof({ weight: 1, arbitrary: fc.constant(healthy) }, { weig
     metadata: parts.metadata as fc.Arbitrary<MetadataAnswer[]>,
     store: parts.store as fc.Arbitrary<StoreAnswer[]>,
     breakerRandom: fc.double({ min: 0, max: 0.999, noNaN: true }),
-    requests: fc.array(requestSpec, { minLength: 1, maxLength: 5 }),
+    requests: fc.array(requestSpecs(POOL), { minLength: 1, maxLength: 5 }),
   }),
 );
 type Scenario = typeof scenario extends fc.Arbitrary<infer T> ? T : never;
-
-/**
- * The credential a header carries: spaces between scheme and key are one separator however many,
- * and whitespace at the end of a header value is not part of it (HTTP's optional whitespace).
- */
-function credentialIn(key: string): string {
-  return key.replace(/^ +/, "").replace(/[ \t]+$/, "");
-}
-
-/** The event, and the keys it presents (one, or two when a second Authorization header carries another). */
-function authorizerEvent(spec: RequestSpec): { event: AuthorizerEvent; presented: string[] } {
-  const header = `${spec.padding}${spec.scheme}${spec.separator}${spec.key}${spec.padding}`;
-  if (spec.shape === "TOKEN") return { event: tokenEvent(header), presented: [credentialIn(spec.key)] };
-  const event: APIGatewayRequestAuthorizerEvent = requestEvent();
-  const other = `Bearer ${spec.otherKey}`;
-  const headers: Record<string, string | undefined> = { ...event.headers, [spec.headerName]: header };
-  const multi: Record<string, string[] | undefined> = { ...event.multiValueHeaders, [spec.headerName]: [header] };
-  const presented = [credentialIn(spec.key)];
-  switch (spec.duplicate) {
-    case "second-name":
-      headers[spec.headerName === "authorization" ? "Authorization" : "authorization"] = other;
-      presented.push(spec.otherKey);
-      break;
-    case "multi-two":
-      multi[spec.headerName] = [header, header];
-      break;
-    case "multi-other":
-      multi[spec.headerName] = [other, header];
-      presented.push(spec.otherKey);
-      break;
-    case "no-single":
-      delete headers[spec.headerName];
-      break;
-  }
-  event.headers = spec.duplicate === "null-headers" ? null : headers;
-  event.multiValueHeaders = spec.duplicate === "null-headers" ? null : multi;
-  if (spec.sourceIp !== undefined) event.requestContext.identity.sourceIp = spec.sourceIp;
-  return { event, presented };
-}
 
 // ---------------------------------------------------------------------------------------------
 // The fakes, and what they said.
