@@ -6,7 +6,7 @@
 import type { IncomingMessage } from "node:http";
 import { startLoopbackServer, type LoopbackServer } from "./loopback-server";
 
-export async function readBody(req: IncomingMessage): Promise<string> {
+async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString("utf8");
