@@ -14,6 +14,7 @@ import { loadConfig } from "../lambda/config";
 import { ensureCacheTable, localDynamoDbClient, startEmbeddedDynamoDb } from "../local/embedded-dynamodb";
 import { KindeEmulator, type LocalKey } from "../local/kinde-emulator";
 import { requestEvent } from "../test/support/aws-events";
+import { kindeShieldBench } from "./kinde-shield.bench";
 
 const MEMORY_HITS = 50_000;
 const DYNAMODB_HITS = 2_000;
@@ -117,6 +118,7 @@ async function main(): Promise<void> {
   console.log(`\nmemory-hit throughput, one core: ${Math.round(throughput).toLocaleString("en-US")} requests/s`);
   console.log(`bundle: ${(bundleBytes / 1024).toFixed(1)} KiB (${statSync(bundlePath).size} bytes), load time median ${loads[2]!.ms.toFixed(0)} ms, process RSS after load ${loads[2]!.rssMiB.toFixed(0)} MiB (node ${process.version})`);
   console.log(`machine: ${process.platform} ${process.arch}, ${(await import("node:os")).cpus().length} cores\n`);
+  console.log(`${(await kindeShieldBench()).join("\n")}\n`);
 }
 
 /** Time and memory for a fresh Node process to import the bundle (a proxy for the init part of a cold start). */

@@ -8,7 +8,7 @@ import { DynamoDbKeyMetadataStore } from "./cache/dynamodb-key-metadata-store";
 import type { AuthorizerConfig } from "./config";
 import { IpFailureBudget } from "./flood/ip-failure-budget";
 import { CircuitBreaker, DEFAULT_BREAKER } from "./kinde/circuit-breaker";
-import { clientSecretSource } from "./kinde/client-secret";
+import { clientSecretSource, type SecretReader } from "./kinde/client-secret";
 import { KindeKeyMetadataClient } from "./kinde/key-metadata-client";
 import { KeyMetadataResolver } from "./kinde/key-metadata-resolver";
 import { M2MTokenProvider } from "./kinde/m2m-token";
@@ -16,10 +16,14 @@ import { KindeVerifyClient } from "./kinde/verify-client";
 import { usageKeyResolverFromConfig, type UsageWiringOptions } from "./usage/usage-from-config";
 import { VerdictResolver } from "./verdict/verdict-resolver";
 
-/** The container's clock and randomness; tests replace them to drive time. */
+/** The container's clock, randomness and AWS clients; tests replace them to drive time and faults. */
 export interface AuthorizerRuntime {
   now?: () => number;
   random?: () => number;
+  /** The DynamoDB client for the cache table; by default one with the short, retry-free settings below. */
+  dynamodb?: DynamoDBClient;
+  /** Reads the M2M secret from Secrets Manager; by default the SDK's GetSecretValue. */
+  readSecret?: SecretReader;
 }
 
 export function authorizerFromConfig(
@@ -29,9 +33,9 @@ export function authorizerFromConfig(
   runtime: AuthorizerRuntime = {},
 ) {
   const now = runtime.now ?? Date.now;
-  const tokens = new M2MTokenProvider(config.kinde.domain, config.kinde.clientId, clientSecretSource(config.kinde, now), now);
+  const tokens = new M2MTokenProvider(config.kinde.domain, config.kinde.clientId, clientSecretSource(config.kinde, now, runtime.readSecret), now);
   const dynamodb = config.cacheTableName
-    ? new DynamoDBClient({
+    ? runtime.dynamodb ?? new DynamoDBClient({
         // A cache must answer fast or be skipped: no retries, short connection and request timeouts.
         maxAttempts: 1,
         requestHandler: { connectionTimeout: config.dynamoDbTimeoutMs, requestTimeout: config.dynamoDbTimeoutMs },

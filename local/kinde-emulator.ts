@@ -59,6 +59,9 @@ export type VerifyMode =
   | "unprocessable" // 422, which verify does not document
   | "html"; // 200 with an HTML page, as a captive portal or a wrong host would send
 
+/** How `POST /oauth2/token` behaves: `normal` checks the client credentials; the others are its outages. */
+export type TokenMode = "normal" | "server-error" | "rate-limited" | "hang";
+
 /** How `GET /api/v1/api_keys/{key_id}` behaves; `normal` answers from the keys. */
 export type KeyMetadataMode = "normal" | "always-401" | "forbidden" | "rate-limited" | "server-error" | "route-not-found" | "html";
 
@@ -96,6 +99,7 @@ export interface KindeEmulatorOptions {
 export class KindeEmulator {
   readonly calls = { token: 0, verify: 0, keyMetadata: 0 };
   verifyMode: VerifyMode = "normal";
+  tokenMode: TokenMode = "normal";
   keyMetadataMode: KeyMetadataMode = "normal";
   /** When set, that endpoint answers with this redirect (and reads nothing of the request). */
   redirect: EmulatedRedirect | undefined;
@@ -168,6 +172,17 @@ export class KindeEmulator {
   private async token(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.calls.token++;
     const form = new URLSearchParams(await readBody(req));
+    switch (this.tokenMode) {
+      case "hang":
+        return; // the socket is destroyed by stop()
+      case "rate-limited":
+        res.setHeader("RateLimit-Reset", String(this.rateLimitResetSeconds));
+        return json(res, 429, { error: "too_many_requests", error_description: "Too many requests" });
+      case "server-error":
+        return json(res, 503, { error: "temporarily_unavailable", error_description: "Service unavailable" });
+      case "normal":
+        break;
+    }
     const valid =
       form.get("grant_type") === "client_credentials" &&
       form.get("client_id") === this.options.clientId &&

@@ -4,11 +4,12 @@ import { causeOfFetchFailure, VerificationUnavailableError } from "../errors";
  * The M2M client secret. `get` waits at most as long as the caller's signal allows, so reading the
  * secret counts against the verification's budget. `invalidate` says Kinde refused the secret: the
  * next `get` reads it again (at most once per `REREAD_INTERVAL_MS`), so a rotated secret takes
- * effect in warm containers without restarting them.
+ * effect in warm containers without restarting them. It returns whether that next `get` will read
+ * afresh, so the caller knows if asking Kinde again can have another outcome.
  */
 export interface ClientSecretSource {
   get(signal: AbortSignal): Promise<string>;
-  invalidate(): void;
+  invalidate(): boolean;
 }
 
 /** Kinde refusing the secret again and again must not turn into a Secrets Manager read per request. */
@@ -29,7 +30,7 @@ export function clientSecretSource(
   if (options.clientSecret !== undefined) {
     const secret = options.clientSecret;
     // A secret given directly cannot be re-read: nothing to invalidate.
-    return { get: () => Promise.resolve(secret), invalidate: () => undefined };
+    return { get: () => Promise.resolve(secret), invalidate: () => false };
   }
   const arn = options.clientSecretArn;
   if (arn === undefined) throw new Error("clientSecretSource needs a secret or a secret ARN");
@@ -61,14 +62,17 @@ class CachedSecret implements ClientSecretSource {
       },
       (error: unknown) => {
         this.pending = undefined; // a failed read is retried by the next verification
-        throw error;
+        // Whatever the reader threw, the caller learns only that the secret is unavailable.
+        throw error instanceof VerificationUnavailableError ? error : new VerificationUnavailableError("client_secret_unavailable", `reading the secret failed: ${String(error).slice(0, 200)}`);
       },
     );
     return withinBudget(this.pending, signal);
   }
 
-  invalidate(): void {
+  invalidate(): boolean {
     if (this.value !== undefined && this.now() - this.readAt >= REREAD_INTERVAL_MS) this.stale = true;
+    // With no value held yet the next `get` reads too.
+    return this.stale || this.value === undefined;
   }
 }
 

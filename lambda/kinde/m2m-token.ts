@@ -2,6 +2,8 @@ import { VerificationUnavailableError } from "../errors";
 import type { ClientSecretSource } from "./client-secret";
 import { DOMAIN_HINT, kindeFetch, rateLimitResetMs } from "./kinde-fetch";
 
+type TokenPayload = { access_token?: unknown; expires_in?: unknown; error?: unknown };
+
 interface CachedToken {
   value: string;
   /** Epoch ms after which the token is no longer handed out. */
@@ -39,11 +41,25 @@ export class M2MTokenProvider {
     if (this.cached?.value === token) this.cached = undefined;
   }
 
+  /**
+   * Refused client credentials may mean the secret was rotated: when the secret source will read it
+   * afresh, the request is made once more with the new value, inside the same budget, so the first
+   * request after a rotation already succeeds.
+   */
   private async request(signal: AbortSignal): Promise<CachedToken> {
+    for (let attempt = 1; ; attempt++) {
+      const { response, payload } = await this.post(await this.clientSecret.get(signal), signal);
+      const refused = response.status === 401 || (response.status === 400 && payload?.error === "invalid_client");
+      if (refused && this.clientSecret.invalidate() && attempt === 1) continue;
+      return this.accept(response, payload);
+    }
+  }
+
+  private async post(clientSecret: string, signal: AbortSignal): Promise<{ response: Response; payload: TokenPayload | undefined }> {
     const body = new URLSearchParams({
       grant_type: "client_credentials",
       client_id: this.clientId,
-      client_secret: await this.clientSecret.get(signal),
+      client_secret: clientSecret,
       audience: `${this.domain}/api`,
     });
     const response = await kindeFetch(
@@ -51,9 +67,11 @@ export class M2MTokenProvider {
       { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" }, body, signal },
       "M2M token",
     );
-    const payload = (await response.json().catch(() => undefined)) as { access_token?: unknown; expires_in?: unknown; error?: unknown } | undefined;
-    // Refused client credentials may mean the secret was rotated: have it read again.
-    if (response.status === 401 || (response.status === 400 && payload?.error === "invalid_client")) this.clientSecret.invalidate();
+    const payload = (await response.json().catch(() => undefined)) as TokenPayload | undefined;
+    return { response, payload };
+  }
+
+  private accept(response: Response, payload: TokenPayload | undefined): CachedToken {
     if (response.status === 400 || response.status === 401 || response.status === 403) {
       throw new VerificationUnavailableError("kinde_auth_failed", `Kinde refused the M2M client credentials (HTTP ${response.status})`);
     }

@@ -39,27 +39,32 @@ describe("clientSecretSource", () => {
     const { reads, source, live } = setup();
     const first = source.get(live());
     reads[0]!.reject(new Error("AccessDenied"));
-    await expect(first).rejects.toThrow("AccessDenied");
+    await expect(first).rejects.toMatchObject({ code: "client_secret_unavailable", message: expect.stringContaining("AccessDenied") });
     const second = source.get(live());
     reads[1]!.resolve("s1");
     expect(await second).toBe("s1");
   });
 
-  it("re-reads after invalidate, at most once per 30 s", async () => {
+  it("says a secret given directly is never read again", () => {
+    expect(clientSecretSource({ clientSecret: "s1" }).invalidate()).toBe(false);
+  });
+
+  it("re-reads after invalidate, at most once per 30 s, and says when it will", async () => {
     const { clock, reads, source, live } = setup();
     const first = source.get(live());
     reads[0]!.resolve("s1");
     await first;
     clock.advance(REREAD_INTERVAL_MS - 1);
-    source.invalidate();
+    expect(source.invalidate()).toBe(false);
     expect(await source.get(live())).toBe("s1");
     expect(reads).toHaveLength(1);
     clock.advance(1);
-    source.invalidate();
+    expect(source.invalidate()).toBe(true);
+    expect(source.invalidate()).toBe(true); // still to be read: the answer holds until the read
     const rotated = source.get(live());
     reads[1]!.resolve("s2");
     expect(await rotated).toBe("s2");
-    source.invalidate();
+    expect(source.invalidate()).toBe(false);
     expect(await source.get(live())).toBe("s2");
     expect(reads).toHaveLength(2);
   });

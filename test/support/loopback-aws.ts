@@ -15,7 +15,7 @@ import { KindeEmulator, type KindeEmulatorOptions } from "../../local/kinde-emul
  */
 export const UNHURRIED_BUDGETS = { DYNAMODB_TIMEOUT_MS: "2000", VERIFY_TIMEOUT_MS: "10000" } as const;
 
-/** The emulator, listening for the whole file and back to normal before each test: verify and metadata modes, redirect, no held calls, rate-limit reset, unknown-key answer, call counts. */
+/** The emulator, listening for the whole file and back to normal before each test: token, verify and metadata modes, redirect, no held calls, rate-limit reset, unknown-key answer, call counts. */
 export function useKindeEmulator(options: KindeEmulatorOptions): KindeEmulator {
   const kinde = new KindeEmulator(options);
   beforeAll(async () => {
@@ -24,6 +24,7 @@ export function useKindeEmulator(options: KindeEmulatorOptions): KindeEmulator {
   afterAll(() => kinde.stop());
   beforeEach(() => {
     kinde.verifyMode = "normal";
+    kinde.tokenMode = "normal";
     kinde.keyMetadataMode = "normal";
     kinde.redirect = undefined;
     kinde.verifyHold?.release();
