@@ -16,8 +16,9 @@ import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { HeldCalls } from "./held-calls";
 import { LoopbackHttpServer } from "./loopback-http-server";
+import { REST_API_OPERATIONS, type LocalRestApi, type RestApiOperation } from "./local-rest-api";
 
-export type Operation = "CreateApiKey" | "DeleteApiKey" | "GetApiKeys" | "CreateUsagePlanKey" | "DeleteUsagePlanKey";
+export type Operation = "CreateApiKey" | "DeleteApiKey" | "GetApiKeys" | "CreateUsagePlanKey" | "DeleteUsagePlanKey" | "GetUsagePlanKeys" | RestApiOperation;
 
 export type Fault =
   /** 429 TooManyRequestsException with Retry-After, nothing applied. */
@@ -54,7 +55,7 @@ export type MembershipListener = (keyValue: string, planIds: readonly string[]) 
 
 export type ControlPlaneCalls = Record<Operation, number>;
 
-const OPERATIONS: Operation[] = ["CreateApiKey", "DeleteApiKey", "GetApiKeys", "CreateUsagePlanKey", "DeleteUsagePlanKey"];
+const OPERATIONS: Operation[] = ["CreateApiKey", "DeleteApiKey", "GetApiKeys", "CreateUsagePlanKey", "DeleteUsagePlanKey", "GetUsagePlanKeys", ...REST_API_OPERATIONS];
 const KEY_VALUE = /^[A-Za-z0-9]{20,128}$/;
 const ALPHANUMERIC = "abcdefghijklmnopqrstuvwxyz0123456789";
 const ERROR_TYPE_SUFFIX = ":http://internal.amazon.com/coral/com.amazonaws.backplane.controlplane/";
@@ -77,6 +78,7 @@ export class LocalApiGatewayControlPlane {
   private readonly plans = new Map<string, { stages: string[]; keyIds: Set<string> }>();
   private readonly faults = new Map<Operation, { fault: Fault; remaining: number }>();
   private readonly holds = new Map<Operation, HeldCalls>();
+  private readonly restApis: LocalRestApi[] = [];
   private readonly server = new LoopbackHttpServer((req, res) => void this.handle(req, res));
   /** CreateApiKey and DeleteApiKey share one token bucket when set, as they share AWS's 5 calls per second. */
   private bucket: { tokens: number; perSecond: number; updatedAt: number; now: () => number } | undefined;
@@ -147,6 +149,11 @@ export class LocalApiGatewayControlPlane {
     return { ...created };
   }
 
+  /** Answers the control-plane calls about `api` (describing it, flushing its stage's authorizer cache). */
+  serve(api: LocalRestApi): void {
+    this.restApis.push(api);
+  }
+
   keys(): ControlPlaneKey[] {
     return [...this.keyStore.values()].map((key) => ({ ...key }));
   }
@@ -215,6 +222,11 @@ export class LocalApiGatewayControlPlane {
 
       const answer = route.run(body, url.searchParams);
       if (fault === "apply-then-hang") return;
+      if (answer.raw !== undefined) {
+        res.writeHead(answer.status, { "content-type": "application/json" });
+        res.end(answer.raw);
+        return;
+      }
       res.writeHead(answer.status, answer.body === undefined ? {} : { "content-type": "application/json" });
       res.end(answer.body === undefined ? undefined : JSON.stringify(answer.body));
     } catch (error) {
@@ -228,7 +240,7 @@ export class LocalApiGatewayControlPlane {
     }
   }
 
-  private route(method: string, path: string): { operation: Operation; run: (body: string, query: URLSearchParams) => Answer } | undefined {
+  private route(method: string, path: string): { operation: Operation; run: (body: string, query: URLSearchParams) => Answer & { raw?: string } } | undefined {
     let match: RegExpExecArray | null;
     if (path === "/apikeys" && method === "POST") return { operation: "CreateApiKey", run: (body) => this.createApiKey(parseJson(body)) };
     if (path === "/apikeys" && method === "GET") return { operation: "GetApiKeys", run: (_body, query) => this.getApiKeys(query) };
@@ -243,6 +255,14 @@ export class LocalApiGatewayControlPlane {
     if ((match = /^\/usageplans\/([^/]+)\/keys\/([^/]+)$/.exec(path)) && method === "DELETE") {
       const [planId, keyId] = [decodeURIComponent(match[1]!), decodeURIComponent(match[2]!)];
       return { operation: "DeleteUsagePlanKey", run: () => this.deleteUsagePlanKey(planId, keyId) };
+    }
+    if ((match = /^\/usageplans\/([^/]+)\/keys$/.exec(path)) && method === "GET") {
+      const planId = decodeURIComponent(match[1]!);
+      return { operation: "GetUsagePlanKeys", run: () => this.getUsagePlanKeys(planId) };
+    }
+    for (const api of this.restApis) {
+      const found = api.route(method, path, new URLSearchParams());
+      if (found) return { operation: found.operation, run: (_body, query) => api.route(method, path, query)!.run() };
     }
     return undefined;
   }
@@ -313,6 +333,13 @@ export class LocalApiGatewayControlPlane {
     }
     this.join(key, plan);
     return { status: 201, body: { id: key.id, type: "API_KEY", name: key.name, value: key.value } };
+  }
+
+  private getUsagePlanKeys(planId: string): Answer {
+    const plan = this.plans.get(planId);
+    if (!plan) throw new ApiError(404, "NotFoundException", "Invalid Usage Plan ID specified");
+    const item = [...plan.keyIds].map((id) => this.keyStore.get(id)!).map((key) => ({ id: key.id, type: "API_KEY", name: key.name }));
+    return { status: 200, body: { item } };
   }
 
   private deleteUsagePlanKey(planId: string, keyId: string): Answer {

@@ -22,6 +22,9 @@ import { loadSettingsFile, settingsPath, type KeygateSettings, type LoadedSettin
 import { startLocalUsagePlans, usagePlansVariableForCheck, type LocalUsagePlans } from "./local-usage-plans";
 import { templateSegments, type RouteRule } from "../lambda/policy/route-rules";
 import type { UsagePlanLimiter } from "./usage-plan-limiter";
+import { LocalApiGatewayControlPlane } from "./api-gateway-control-plane";
+import { LocalRestApi } from "./local-rest-api";
+import { localEndpointsPath, writeLocalEndpoints } from "../cli/local-endpoints";
 
 export interface KeygateLocalOptions {
   /** Default 3000; 0 picks a free port. */
@@ -38,6 +41,8 @@ export interface KeygateLocalOptions {
   authorizerTimeoutMs?: number;
   /** The file the authorizer's audit records are appended to, or false for none. Default `<cwd>/.keygate/audit.log`. */
   auditLog?: string | false;
+  /** Where the endpoints `keygate --local` reads are recorded while running, or false for nowhere. Default `<cwd>/.keygate/local.json`. */
+  endpointsFile?: string | false;
   /** Also hears every audit record (one JSON line each). */
   onAuditRecord?: (line: string) => void;
   onRequest?: (entry: RequestLogEntry) => void;
@@ -67,6 +72,9 @@ export interface KeygateLocal {
   usage?: UsagePlanLimiter;
   usagePlans?: LocalUsagePlans;
   stage: StageIdentity;
+  /** The local API Gateway control plane: usage keys, and the local API as `keygate check` reads it. */
+  controlPlane: LocalApiGatewayControlPlane;
+  restApi: LocalRestApi;
   stop(): Promise<void>;
 }
 
@@ -214,6 +222,42 @@ export async function startKeygateLocal(options: KeygateLocalOptions = {}): Prom
     }
     cleanup.push(() => gateway.close());
 
+    // The control plane `keygate --local` talks to: the usage plans' one, or one of its own.
+    const controlPlane = usagePlans?.controlPlane ?? (await new LocalApiGatewayControlPlane([]).start());
+    if (!usagePlans) cleanup.push(() => controlPlane.stop());
+    const authorizerId = "keygateauth";
+    const restApi = new LocalRestApi({
+      id: LOCAL_API_ID,
+      name: "keygate-local",
+      stageName: LOCAL_STAGE,
+      apiKeySource: usagePlans ? "AUTHORIZER" : "HEADER",
+      authorizer: {
+        id: authorizerId,
+        name: "keygate-authorizer",
+        type: settings.authorizerType ?? DEPLOYED_DEFAULTS.authorizerType,
+        authorizerUri: `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/arn:aws:lambda:${region}:${LOCAL_ACCOUNT}:function:keygate-local-authorizer/invocations`,
+        resultTtlSeconds: settings.authorizerResultTtlSeconds,
+      },
+      resourcePaths: apiResources(config.routeRules),
+      apiKeyRequired: usagePlans !== undefined,
+      flushAuthorizerCache: () => cache.flush(),
+    });
+    controlPlane.serve(restApi);
+    if (options.endpointsFile !== false) {
+      const remove = writeLocalEndpoints(resolve(cwd, options.endpointsFile ?? localEndpointsPath(cwd)), {
+        gatewayUrl: `http://${host}:${port}`,
+        region,
+        dynamodb: { endpoint: dynamodb.endpoint, tableName, embedded: dynamodb.mode === "embedded" },
+        controlPlaneUrl: controlPlane.url,
+        restApiId: LOCAL_API_ID,
+        stageName: LOCAL_STAGE,
+        authorizerId,
+        memoryCacheTtlSeconds: config.memoryCacheTtlSeconds,
+        ...(usagePlans ? { usagePlanIds: Object.fromEntries(usagePlans.tiers.map((tier) => [tier.name, tier.usagePlanId])) } : {}),
+      });
+      cleanup.push(async () => remove());
+    }
+
     return {
       url: `http://${host}:${port}`,
       port,
@@ -229,6 +273,8 @@ export async function startKeygateLocal(options: KeygateLocalOptions = {}): Prom
       ...(usage ? { usage } : {}),
       ...(usagePlans ? { usagePlans } : {}),
       stage,
+      controlPlane,
+      restApi,
       stop: stopAll,
     };
   } catch (error) {

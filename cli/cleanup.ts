@@ -1,0 +1,121 @@
+/**
+ * `keygate cleanup`: deletes the usage keys the authorizer created at run time, with their mapping
+ * items, so that `pulumi destroy` (which knows only the keys Pulumi made) leaves none behind to count
+ * against the account's 10,000-key limit. Dry run unless --yes.
+ *
+ * Keys are named `keygate-<user>` in the account and Region, whichever stack made them. A key is this
+ * stack's when this stack's table maps a user to it, or when it is in one of this stack's usage plans;
+ * an orphan in no plan of ours could be another stack's, so it is deleted only with --orphans.
+ */
+import { DeleteApiKeyCommand, GetUsagePlanKeysCommand, NotFoundException, type APIGatewayClient } from "@aws-sdk/client-api-gateway";
+import { ConditionalCheckFailedException, DeleteItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { ProvisionedKeyCounter } from "../lambda/usage/provisioned-key-counter";
+import { userMappingKey } from "../lambda/usage/user-mapping";
+import { UserMappingStore } from "../lambda/usage/user-mapping-store";
+import { parseOptions, TARGET_HELP, TARGET_OPTIONS } from "./arguments";
+import type { CommandIo } from "./io";
+import { requireTable, resolveTarget } from "./target";
+import { listKeygateKeys, TABLE_TIMEOUT_MS, type KeygateKey } from "./usage-keys";
+
+export const CLEANUP_HELP = `Usage: keygate cleanup [--yes] [--orphans] [options]
+
+Deletes the usage keys the authorizer created at run time (not the keys Pulumi manages) and the
+mapping items naming them. Run it before \`pulumi destroy\`: destroy removes only what Pulumi made,
+and keys left behind count against the account's limit of 10,000 API keys. Users who call the API
+afterwards get a new key on their next request.
+
+Without --yes it only lists what it would delete.
+
+  --yes                   delete
+  --orphans               also delete run-time keys that no mapping names and that are in none of
+                          this stack's usage plans (they may be another stack's in the same account)
+${TARGET_HELP}`;
+
+const OPTIONS = { ...TARGET_OPTIONS, yes: { type: "boolean" }, orphans: { type: "boolean" } } as const;
+
+export async function cleanup(argv: readonly string[], io: CommandIo): Promise<number> {
+  const { values } = parseOptions(argv, OPTIONS, "cleanup");
+  if (values.help) {
+    io.out(CLEANUP_HELP);
+    return 0;
+  }
+  const target = await resolveTarget(values, io);
+  try {
+    const table = requireTable(target);
+    const apiGateway = target.apiGateway();
+    const dynamodb = target.dynamodb();
+    const runtime = (await listKeygateKeys(apiGateway, dynamodb, table)).filter((key) => key.origin === "runtime");
+    const inOurPlans = await planMembers(apiGateway, Object.values(target.usagePlanIds ?? {}));
+    const ours = runtime.filter((key) => key.state !== "orphaned" || inOurPlans.has(key.id) || values.orphans === true);
+    const skipped = runtime.filter((key) => !ours.includes(key));
+
+    for (const key of ours) io.out(`${values.yes ? "deleting" : "would delete"} ${key.id} (${key.name}, ${key.state}${key.tier ? `, tier ${key.tier}` : ""})`);
+    for (const key of skipped) io.out(`skipping ${key.id} (${key.name}): orphaned and in none of this stack's plans; --orphans deletes it too`);
+    if (!values.yes) {
+      io.out(`Dry run on ${target.label}: ${ours.length} run-time key(s) to delete. Run again with --yes to delete them.`);
+      return 0;
+    }
+
+    const store = new UserMappingStore(dynamodb, table, TABLE_TIMEOUT_MS);
+    const counter = new ProvisionedKeyCounter(dynamodb, table, TABLE_TIMEOUT_MS);
+    let failures = 0;
+    for (const key of ours) {
+      try {
+        await forgetMapping(dynamodb, table, store, key);
+        await deleteKey(apiGateway, key.id);
+        await counter.release();
+      } catch (error) {
+        failures++;
+        io.err(`error: ${key.id}: ${(error as Error).name}: ${(error as Error).message}`);
+      }
+    }
+    io.out(`Deleted ${ours.length - failures} of ${ours.length} run-time key(s).`);
+    return failures > 0 ? 1 : 0;
+  } finally {
+    target.close();
+  }
+}
+
+/** Removes what names the key: the mapping item (only while it still names this key), or its retired entry. */
+async function forgetMapping(dynamodb: DynamoDBClient, table: string, store: UserMappingStore, key: KeygateKey): Promise<void> {
+  if (!key.principal || !key.mapping || key.mapping.fixed) return;
+  if (key.state === "retired") {
+    await store.clearRetired(key.principal, key.id);
+    return;
+  }
+  if (key.state !== "current") return;
+  try {
+    await dynamodb.send(
+      new DeleteItemCommand({
+        TableName: table,
+        Key: { pk: { S: userMappingKey(key.principal) } },
+        ConditionExpression: "apiKeyId = :id",
+        ExpressionAttributeValues: { ":id": { S: key.id } },
+      }),
+    );
+  } catch (error) {
+    // The authorizer moved the user to another key meanwhile: that mapping is not ours to delete.
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
+}
+
+async function deleteKey(client: APIGatewayClient, id: string): Promise<void> {
+  try {
+    await client.send(new DeleteApiKeyCommand({ apiKey: id }));
+  } catch (error) {
+    if (!(error instanceof NotFoundException)) throw error;
+  }
+}
+
+async function planMembers(client: APIGatewayClient, planIds: readonly string[]): Promise<Set<string>> {
+  const members = new Set<string>();
+  for (const usagePlanId of planIds) {
+    let position: string | undefined;
+    do {
+      const page = await client.send(new GetUsagePlanKeysCommand({ usagePlanId, limit: 500, ...(position ? { position } : {}) }));
+      for (const key of page.items ?? []) if (key.id) members.add(key.id);
+      position = page.position;
+    } while (position);
+  }
+  return members;
+}
