@@ -12,9 +12,11 @@ import { ConditionalCheckFailedException, DeleteItemCommand, type DynamoDBClient
 import { ProvisionedKeyCounter } from "../lambda/usage/provisioned-key-counter";
 import { userMappingKey } from "../lambda/usage/user-mapping";
 import { UserMappingStore } from "../lambda/usage/user-mapping-store";
-import { parseOptions, TARGET_HELP, TARGET_OPTIONS } from "./arguments";
+import { numberOption, parseOptions, TARGET_HELP, TARGET_OPTIONS } from "./arguments";
 import type { CommandIo } from "./io";
-import { requireTable, resolveTarget } from "./target";
+import { flushStages, stageName } from "./flush-stages";
+import { SETTLE_MARGIN_SECONDS } from "./invalidate";
+import { DEFAULT_MEMORY_CACHE_TTL_SECONDS, requireTable, resolveTarget } from "./target";
 import { listKeygateKeys, TABLE_TIMEOUT_MS, type KeygateKey } from "./usage-keys";
 
 export const CLEANUP_HELP = `Usage: keygate cleanup [--yes] [--orphans] [options]
@@ -27,11 +29,15 @@ afterwards get a new key on their next request.
 Without --yes it only lists what it would delete.
 
   --yes                   delete
+  --no-wait               skip what protects live traffic (flushing the authorizer cache, waiting out
+                          the authorizer's memory lifetime, flushing again): right before a destroy
+  --memory-ttl-seconds <n>  the authorizer's MEMORY_CACHE_TTL_SECONDS (default: the local one with
+                          --local, else ${DEFAULT_MEMORY_CACHE_TTL_SECONDS})
   --orphans               also delete run-time keys that no mapping names and that are in none of
                           this stack's usage plans (they may be another stack's in the same account)
 ${TARGET_HELP}`;
 
-const OPTIONS = { ...TARGET_OPTIONS, yes: { type: "boolean" }, orphans: { type: "boolean" } } as const;
+const OPTIONS = { ...TARGET_OPTIONS, yes: { type: "boolean" }, orphans: { type: "boolean" }, "no-wait": { type: "boolean" }, "memory-ttl-seconds": { type: "string" } } as const;
 
 export async function cleanup(argv: readonly string[], io: CommandIo): Promise<number> {
   const { values } = parseOptions(argv, OPTIONS, "cleanup");
@@ -70,7 +76,18 @@ export async function cleanup(argv: readonly string[], io: CommandIo): Promise<n
       }
     }
     io.out(`Deleted ${ours.length - failures} of ${ours.length} run-time key(s).`);
-    return failures > 0 ? 1 : 0;
+    if (ours.length === 0 || values["no-wait"]) return failures > 0 ? 1 : 0;
+
+    // The gateway's cached policies name the deleted keys, and so does each warm container's memory for
+    // MEMORY_CACHE_TTL_SECONDS: flush, wait that out, flush again, so no user stays refused (403) for the gateway's TTL.
+    const memory = numberOption(values["memory-ttl-seconds"], "memory-ttl-seconds", target.memoryCacheTtlSeconds ?? DEFAULT_MEMORY_CACHE_TTL_SECONDS);
+    const flushFailures = await flushStages(apiGateway, target.stages);
+    io.out(`Flushed the authorizer cache; users of deleted keys may get 403 while warm containers remember their old key: waiting ${memory + SETTLE_MARGIN_SECONDS} s to flush again...`);
+    await io.wait((memory + SETTLE_MARGIN_SECONDS) * 1000);
+    flushFailures.push(...(await flushStages(apiGateway, target.stages)));
+    for (const failure of flushFailures) io.err(`error: could not flush ${stageName(failure.stage)}: ${failure.problem}`);
+    io.out("Flushed again: the next request of each of those users is metered under a new key of their own.");
+    return failures > 0 || flushFailures.length > 0 ? 1 : 0;
   } finally {
     target.close();
   }
