@@ -7,17 +7,13 @@
  * stack's when this stack's table maps a user to it, or when it is in one of this stack's usage plans;
  * an orphan in no plan of ours could be another stack's, so it is deleted only with --orphans.
  */
-import { DeleteApiKeyCommand, GetUsagePlanKeysCommand, NotFoundException, type APIGatewayClient } from "@aws-sdk/client-api-gateway";
-import { ConditionalCheckFailedException, DeleteItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { ProvisionedKeyCounter } from "../lambda/usage/provisioned-key-counter";
-import { userMappingKey } from "../lambda/usage/user-mapping";
-import { UserMappingStore } from "../lambda/usage/user-mapping-store";
+import { deleteRuntimeKeys } from "./delete-usage-keys";
 import { numberOption, parseOptions, TARGET_HELP, TARGET_OPTIONS } from "./arguments";
 import type { CommandIo } from "./io";
 import { flushStages, stageName } from "./flush-stages";
 import { SETTLE_MARGIN_SECONDS } from "./invalidate";
 import { DEFAULT_MEMORY_CACHE_TTL_SECONDS, requireTable, resolveTarget } from "./target";
-import { listKeygateKeys, TABLE_TIMEOUT_MS, type KeygateKey } from "./usage-keys";
+import { listKeygateKeys, planMembers } from "./usage-keys";
 
 export const CLEANUP_HELP = `Usage: keygate cleanup [--yes] [--orphans] [options]
 
@@ -62,19 +58,7 @@ export async function cleanup(argv: readonly string[], io: CommandIo): Promise<n
       return 0;
     }
 
-    const store = new UserMappingStore(dynamodb, table, TABLE_TIMEOUT_MS);
-    const counter = new ProvisionedKeyCounter(dynamodb, table, TABLE_TIMEOUT_MS);
-    let failures = 0;
-    for (const key of ours) {
-      try {
-        await forgetMapping(dynamodb, table, store, key);
-        await deleteKey(apiGateway, key.id);
-        await counter.release();
-      } catch (error) {
-        failures++;
-        io.err(`error: ${key.id}: ${(error as Error).name}: ${(error as Error).message}`);
-      }
-    }
+    const failures = await deleteRuntimeKeys(ours, { apiGateway, dynamodb, tableName: table }, io);
     io.out(`Deleted ${ours.length - failures} of ${ours.length} run-time key(s).`);
     if (ours.length === 0 || values["no-wait"]) return failures > 0 ? 1 : 0;
 
@@ -91,48 +75,4 @@ export async function cleanup(argv: readonly string[], io: CommandIo): Promise<n
   } finally {
     target.close();
   }
-}
-
-/** Removes what names the key: the mapping item (only while it still names this key), or its retired entry. */
-async function forgetMapping(dynamodb: DynamoDBClient, table: string, store: UserMappingStore, key: KeygateKey): Promise<void> {
-  if (!key.principal || !key.mapping || key.mapping.fixed) return;
-  if (key.state === "retired") {
-    await store.clearRetired(key.principal, key.id);
-    return;
-  }
-  if (key.state !== "current") return;
-  try {
-    await dynamodb.send(
-      new DeleteItemCommand({
-        TableName: table,
-        Key: { pk: { S: userMappingKey(key.principal) } },
-        ConditionExpression: "apiKeyId = :id",
-        ExpressionAttributeValues: { ":id": { S: key.id } },
-      }),
-    );
-  } catch (error) {
-    // The authorizer moved the user to another key meanwhile: that mapping is not ours to delete.
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
-  }
-}
-
-async function deleteKey(client: APIGatewayClient, id: string): Promise<void> {
-  try {
-    await client.send(new DeleteApiKeyCommand({ apiKey: id }));
-  } catch (error) {
-    if (!(error instanceof NotFoundException)) throw error;
-  }
-}
-
-async function planMembers(client: APIGatewayClient, planIds: readonly string[]): Promise<Set<string>> {
-  const members = new Set<string>();
-  for (const usagePlanId of planIds) {
-    let position: string | undefined;
-    do {
-      const page = await client.send(new GetUsagePlanKeysCommand({ usagePlanId, limit: 500, ...(position ? { position } : {}) }));
-      for (const key of page.items ?? []) if (key.id) members.add(key.id);
-      position = page.position;
-    } while (position);
-  }
-  return members;
 }

@@ -12,7 +12,11 @@ runKeygate(process.argv.slice(2), {
   now: () => Date.now(),
   pulumi: (args) =>
     new Promise((resolve, reject) => {
-      execFile("pulumi", [...args], { maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => (error ? reject(new Error(stderr.trim() || error.message)) : resolve(stdout)));
+      execFile("pulumi", [...args], { maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+        if (!error) return resolve(stdout);
+        const notInstalled = (error as NodeJS.ErrnoException).code === "ENOENT";
+        reject(new Error(notInstalled ? "the pulumi CLI is not on PATH" : stderr.trim() || error.message));
+      });
     }),
 }).then(
   (code) => {

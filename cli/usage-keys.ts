@@ -3,7 +3,7 @@
  * named `keygate-...`, what made it (the authorizer at run time, Pulumi for a fixed user, or Pulumi
  * as a tier's pool key), the user it is for, and whether that user's mapping item still names it.
  */
-import { GetApiKeysCommand, type APIGatewayClient, type ApiKey } from "@aws-sdk/client-api-gateway";
+import { GetApiKeysCommand, GetUsagePlanKeysCommand, type APIGatewayClient, type ApiKey } from "@aws-sdk/client-api-gateway";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { UserMappingStore } from "../lambda/usage/user-mapping-store";
 import type { UserMapping } from "../lambda/usage/user-mapping";
@@ -72,6 +72,20 @@ export async function listKeygateKeys(apiGateway: APIGatewayClient, dynamodb: Dy
     });
   }
   return listed;
+}
+
+/** Ids of the keys in these usage plans. */
+export async function planMembers(client: APIGatewayClient, planIds: readonly string[]): Promise<Set<string>> {
+  const members = new Set<string>();
+  for (const usagePlanId of planIds) {
+    let position: string | undefined;
+    do {
+      const page = await client.send(new GetUsagePlanKeysCommand({ usagePlanId, limit: 500, ...(position ? { position } : {}) }));
+      for (const key of page.items ?? []) if (key.id) members.add(key.id);
+      position = page.position;
+    } while (position);
+  }
+  return members;
 }
 
 function newest(verdicts: readonly { verifiedAt?: number }[]): number | undefined {

@@ -18,7 +18,7 @@ import { HeldCalls } from "./held-calls";
 import { LoopbackHttpServer } from "./loopback-http-server";
 import { REST_API_OPERATIONS, type LocalRestApi, type RestApiOperation } from "./local-rest-api";
 
-export type Operation = "CreateApiKey" | "DeleteApiKey" | "GetApiKeys" | "CreateUsagePlanKey" | "DeleteUsagePlanKey" | "GetUsagePlanKeys" | RestApiOperation;
+export type Operation = "CreateApiKey" | "DeleteApiKey" | "GetApiKeys" | "CreateUsagePlanKey" | "DeleteUsagePlanKey" | "GetUsagePlanKeys" | "GetUsage" | RestApiOperation;
 
 export type Fault =
   /** 429 TooManyRequestsException with Retry-After, nothing applied. */
@@ -55,7 +55,7 @@ export type MembershipListener = (keyValue: string, planIds: readonly string[]) 
 
 export type ControlPlaneCalls = Record<Operation, number>;
 
-const OPERATIONS: Operation[] = ["CreateApiKey", "DeleteApiKey", "GetApiKeys", "CreateUsagePlanKey", "DeleteUsagePlanKey", "GetUsagePlanKeys", ...REST_API_OPERATIONS];
+const OPERATIONS: Operation[] = ["CreateApiKey", "DeleteApiKey", "GetApiKeys", "CreateUsagePlanKey", "DeleteUsagePlanKey", "GetUsagePlanKeys", "GetUsage", ...REST_API_OPERATIONS];
 const KEY_VALUE = /^[A-Za-z0-9]{20,128}$/;
 const ALPHANUMERIC = "abcdefghijklmnopqrstuvwxyz0123456789";
 const ERROR_TYPE_SUFFIX = ":http://internal.amazon.com/coral/com.amazonaws.backplane.controlplane/";
@@ -79,6 +79,7 @@ export class LocalApiGatewayControlPlane {
   private readonly faults = new Map<Operation, { fault: Fault; remaining: number }>();
   private readonly holds = new Map<Operation, HeldCalls>();
   private readonly restApis: LocalRestApi[] = [];
+  private usageOf: (keyValue: string) => ReadonlyMap<string, number> = () => new Map();
   private readonly server = new LoopbackHttpServer((req, res) => void this.handle(req, res));
   /** CreateApiKey and DeleteApiKey share one token bucket when set, as they share AWS's 5 calls per second. */
   private bucket: { tokens: number; perSecond: number; updatedAt: number; now: () => number } | undefined;
@@ -152,6 +153,11 @@ export class LocalApiGatewayControlPlane {
   /** Answers the control-plane calls about `api` (describing it, flushing its stage's authorizer cache). */
   serve(api: LocalRestApi): void {
     this.restApis.push(api);
+  }
+
+  /** Where GetUsage reads a key's requests per UTC day (the gateway's metering). */
+  reportUsageFrom(usageOf: (keyValue: string) => ReadonlyMap<string, number>): void {
+    this.usageOf = usageOf;
   }
 
   keys(): ControlPlaneKey[] {
@@ -260,6 +266,10 @@ export class LocalApiGatewayControlPlane {
       const planId = decodeURIComponent(match[1]!);
       return { operation: "GetUsagePlanKeys", run: () => this.getUsagePlanKeys(planId) };
     }
+    if ((match = /^\/usageplans\/([^/]+)\/usage$/.exec(path)) && method === "GET") {
+      const planId = decodeURIComponent(match[1]!);
+      return { operation: "GetUsage", run: (_body, query) => this.getUsage(planId, query) };
+    }
     for (const api of this.restApis) {
       const found = api.route(method, path, new URLSearchParams());
       if (found) return { operation: found.operation, run: (_body, query) => api.route(method, path, query)!.run() };
@@ -340,6 +350,26 @@ export class LocalApiGatewayControlPlane {
     if (!plan) throw new ApiError(404, "NotFoundException", "Invalid Usage Plan ID specified");
     const item = [...plan.keyIds].map((id) => this.keyStore.get(id)!).map((key) => ({ id: key.id, type: "API_KEY", name: key.name }));
     return { status: 200, body: { item } };
+  }
+
+  /** Each key's requests per day from startDate to endDate (inclusive), as [used, remaining] pairs; remaining is not tracked here (-1). */
+  private getUsage(planId: string, query: URLSearchParams): Answer {
+    const plan = this.plans.get(planId);
+    if (!plan) throw new ApiError(404, "NotFoundException", "Invalid Usage Plan ID specified");
+    const [startDate, endDate] = [query.get("startDate") ?? "", query.get("endDate") ?? ""];
+    if (!/^\d{4}-\d\d-\d\d$/.test(startDate) || !/^\d{4}-\d\d-\d\d$/.test(endDate) || startDate > endDate) {
+      throw new ApiError(400, "BadRequestException", "Invalid startDate or endDate");
+    }
+    const days: string[] = [];
+    for (let day = Date.parse(`${startDate}T00:00:00Z`); day <= Date.parse(`${endDate}T00:00:00Z`); day += 86_400_000) days.push(new Date(day).toISOString().slice(0, 10));
+    const keyId = query.get("keyId");
+    const values: Record<string, number[][]> = {};
+    for (const id of plan.keyIds) {
+      if (keyId !== null && id !== keyId) continue;
+      const used = this.usageOf(this.keyStore.get(id)!.value);
+      values[id] = days.map((day) => [used.get(day) ?? 0, -1]);
+    }
+    return { status: 200, body: { usagePlanId: planId, startDate, endDate, values } };
   }
 
   private deleteUsagePlanKey(planId: string, keyId: string): Answer {

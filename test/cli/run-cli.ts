@@ -12,6 +12,8 @@ export interface CliOptions {
   cwd: string;
   /** Default: waits for real (the command waits out the authorizer's memory lifetime). */
   wait?: (ms: number) => Promise<void>;
+  /** The command's clock (epoch ms); default Date.now. */
+  now?: () => number;
   /** Default: pulumi cannot run here. */
   pulumi?: (args: readonly string[]) => Promise<string>;
 }
@@ -25,7 +27,7 @@ export async function runCli(argv: readonly string[], options: CliOptions): Prom
     cwd: options.cwd,
     env: {},
     wait: options.wait ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
-    now: () => Date.now(),
+    now: options.now ?? (() => Date.now()),
     pulumi: options.pulumi ?? (() => Promise.reject(new Error("pulumi: command not found"))),
   };
   const code = await runKeygate(argv, io);
