@@ -6,6 +6,10 @@
  * keys in one plan per stage) and answers errors in API Gateway's format: status, an
  * `x-amzn-ErrorType` header and a `{"message"}` body.
  *
+ * It also answers what the `keygate` command calls: GetUsagePlanKeys, GetUsage (from the local
+ * gateway's metering, see `reportUsageFrom`), and for the local API it `serve`s, that API's description
+ * and FlushStageAuthorizersCache (local/local-rest-api.ts).
+ *
  * `npm start` runs it so the authorizer provisions keys locally, and reports every change of plan
  * membership so that the local gateway meters exactly the keys that are in a plan, as API Gateway
  * does. Tests also make it fail the ways AWS can: throttle (429, or CreateApiKey/DeleteApiKey's
