@@ -45,7 +45,8 @@ export async function resolveTarget(values: Parsed<typeof TARGET_OPTIONS>["value
       local: true,
       tableName: values.table ?? local.dynamodb.tableName,
       stages: flagStages.length > 0 ? flagStages : [{ restApiId: local.restApiId, stageName: local.stageName, authorizerId: local.authorizerId }],
-      functionName: "keygate-local-authorizer",
+      // The local API's authorizer is known by id (above): no function name is needed to recognise it.
+      functionName: undefined,
       memoryCacheTtlSeconds: local.memoryCacheTtlSeconds,
       usagePlanIds: local.usagePlanIds,
       ...clients.bind(
