@@ -22,9 +22,10 @@ import { loadSettingsFile, settingsPath, type KeygateSettings, type LoadedSettin
 import { startLocalUsagePlans, usagePlansVariableForCheck, type LocalUsagePlans } from "./local-usage-plans";
 import { templateSegments, type RouteRule } from "../lambda/policy/route-rules";
 import type { UsagePlanLimiter } from "./usage-plan-limiter";
-import { LocalApiGatewayControlPlane } from "./api-gateway-control-plane";
-import { LocalRestApi } from "./local-rest-api";
-import { localEndpointsPath, writeLocalEndpoints } from "../cli/local-endpoints";
+import type { LocalApiGatewayControlPlane } from "./api-gateway-control-plane";
+import type { LocalRestApi } from "./local-rest-api";
+import { startOperatorAccess } from "./operator-access";
+import { localEndpointsPath } from "../cli/local-endpoints";
 
 export interface KeygateLocalOptions {
   /** Default 3000; 0 picks a free port. */
@@ -222,41 +223,18 @@ export async function startKeygateLocal(options: KeygateLocalOptions = {}): Prom
     }
     cleanup.push(() => gateway.close());
 
-    // The control plane `keygate --local` talks to: the usage plans' one, or one of its own.
-    const controlPlane = usagePlans?.controlPlane ?? (await new LocalApiGatewayControlPlane([]).start());
-    if (!usagePlans) cleanup.push(() => controlPlane.stop());
-    const authorizerId = "keygateauth";
-    const restApi = new LocalRestApi({
-      id: LOCAL_API_ID,
-      name: "keygate-local",
-      stageName: LOCAL_STAGE,
-      apiKeySource: usagePlans ? "AUTHORIZER" : "HEADER",
-      authorizer: {
-        id: authorizerId,
-        name: "keygate-authorizer",
-        type: settings.authorizerType ?? DEPLOYED_DEFAULTS.authorizerType,
-        authorizerUri: `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/arn:aws:lambda:${region}:${LOCAL_ACCOUNT}:function:keygate-local-authorizer/invocations`,
-        resultTtlSeconds: settings.authorizerResultTtlSeconds,
-      },
+    // What `keygate --local` reaches: the control plane, the local API's description, .keygate/local.json.
+    const operator = await startOperatorAccess({
+      stage,
+      gatewayUrl: `http://${host}:${port}`,
+      dynamodb: { endpoint: dynamodb.endpoint, tableName, embedded: dynamodb.mode === "embedded" },
+      authorizer: { type: settings.authorizerType ?? DEPLOYED_DEFAULTS.authorizerType, resultTtlSeconds: settings.authorizerResultTtlSeconds, memoryCacheTtlSeconds: config.memoryCacheTtlSeconds },
       resourcePaths: apiResources(config.routeRules),
-      apiKeyRequired: usagePlans !== undefined,
+      usagePlans,
       flushAuthorizerCache: () => cache.flush(),
+      endpointsFile: options.endpointsFile === false ? undefined : resolve(cwd, options.endpointsFile ?? localEndpointsPath(cwd)),
     });
-    controlPlane.serve(restApi);
-    if (options.endpointsFile !== false) {
-      const remove = writeLocalEndpoints(resolve(cwd, options.endpointsFile ?? localEndpointsPath(cwd)), {
-        gatewayUrl: `http://${host}:${port}`,
-        region,
-        dynamodb: { endpoint: dynamodb.endpoint, tableName, embedded: dynamodb.mode === "embedded" },
-        controlPlaneUrl: controlPlane.url,
-        restApiId: LOCAL_API_ID,
-        stageName: LOCAL_STAGE,
-        authorizerId,
-        memoryCacheTtlSeconds: config.memoryCacheTtlSeconds,
-        ...(usagePlans ? { usagePlanIds: Object.fromEntries(usagePlans.tiers.map((tier) => [tier.name, tier.usagePlanId])) } : {}),
-      });
-      cleanup.push(async () => remove());
-    }
+    cleanup.push(() => operator.stop());
 
     return {
       url: `http://${host}:${port}`,
@@ -273,8 +251,8 @@ export async function startKeygateLocal(options: KeygateLocalOptions = {}): Prom
       ...(usage ? { usage } : {}),
       ...(usagePlans ? { usagePlans } : {}),
       stage,
-      controlPlane,
-      restApi,
+      controlPlane: operator.controlPlane,
+      restApi: operator.restApi,
       stop: stopAll,
     };
   } catch (error) {
