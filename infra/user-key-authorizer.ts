@@ -7,6 +7,7 @@ import { authorizerFunctionName, lambdaInvokeArn, type AccountScope } from "./au
 import { openApiGatewayResponses } from "./gateway-responses";
 import { apiGatewayAssumeRolePolicy, authorizerRolePolicy, invokeAuthorizerPolicy, lambdaAssumeRolePolicy, usagePlanStatements } from "./iam-policies";
 import { authorizerEnvironment } from "../lambda/config";
+import { VERDICT_INDEXES, VERDICT_INDEX_PROJECTED_ATTRIBUTES } from "../lambda/cache/verdict-indexes";
 import { openApiSecurityScheme } from "./openapi";
 import { createUsagePlans, meteredStages, type UsagePlanResources } from "./usage-plans";
 import { InvalidSettingError, resolveSettings, type ResolvedSettings } from "./validate-args";
@@ -95,7 +96,14 @@ export class UserKeyAuthorizer extends pulumi.ComponentResource {
       {
         billingMode: "PAY_PER_REQUEST",
         hashKey: "pk",
-        attributes: [{ name: "pk", type: "S" }],
+        attributes: [{ name: "pk", type: "S" }, ...VERDICT_INDEXES.map((index) => ({ name: index.attribute, type: "S" }))],
+        // Lets `keygate invalidate` find a key's or a user's verdicts without scanning the table.
+        globalSecondaryIndexes: VERDICT_INDEXES.map((index) => ({
+          name: index.name,
+          keySchemas: [{ attributeName: index.attribute, keyType: "HASH" }],
+          projectionType: "INCLUDE",
+          nonKeyAttributes: [...VERDICT_INDEX_PROJECTED_ATTRIBUTES],
+        })),
         // DynamoDB deletes expired verdicts eventually; the authorizer checks expiry itself on read.
         ttl: { attributeName: "expiresAt", enabled: true },
         // With no key ARN this is the AWS managed key (aws/dynamodb), visible and auditable in KMS.

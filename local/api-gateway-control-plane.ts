@@ -7,6 +7,10 @@
  * an `x-amzn-ErrorType` header and a `{"message"}` body. It can also stand for the authorizer role's
  * IAM policy on DeleteApiKey (`deleteOnlyKeysTagged`).
  *
+ * It also answers what the `keygate` command calls: GetUsagePlanKeys, GetUsage (from the local
+ * gateway's metering, see `reportUsageFrom`), and for the local API it `serve`s, that API's description
+ * and FlushStageAuthorizersCache (local/local-rest-api.ts).
+ *
  * `npm start` runs it so the authorizer provisions keys locally, and reports every change of plan
  * membership so that the local gateway meters exactly the keys that are in a plan, as API Gateway
  * does. Tests also make it fail the ways AWS can: throttle (429, or CreateApiKey/DeleteApiKey's
@@ -17,8 +21,9 @@ import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { HeldCalls } from "./held-calls";
 import { LoopbackHttpServer } from "./loopback-http-server";
+import { REST_API_OPERATIONS, type LocalRestApi, type RestApiOperation } from "./local-rest-api";
 
-export type Operation = "CreateApiKey" | "DeleteApiKey" | "GetApiKeys" | "CreateUsagePlanKey" | "DeleteUsagePlanKey";
+export type Operation = "CreateApiKey" | "DeleteApiKey" | "GetApiKeys" | "CreateUsagePlanKey" | "DeleteUsagePlanKey" | "GetUsagePlanKeys" | "GetUsage" | RestApiOperation;
 
 export type Fault =
   /** 429 TooManyRequestsException with Retry-After, nothing applied. */
@@ -57,7 +62,7 @@ export type MembershipListener = (keyValue: string, planIds: readonly string[]) 
 
 export type ControlPlaneCalls = Record<Operation, number>;
 
-const OPERATIONS: Operation[] = ["CreateApiKey", "DeleteApiKey", "GetApiKeys", "CreateUsagePlanKey", "DeleteUsagePlanKey"];
+const OPERATIONS: Operation[] = ["CreateApiKey", "DeleteApiKey", "GetApiKeys", "CreateUsagePlanKey", "DeleteUsagePlanKey", "GetUsagePlanKeys", "GetUsage", ...REST_API_OPERATIONS];
 const KEY_VALUE = /^[A-Za-z0-9]{20,128}$/;
 // API Gateway's tag rules: keys up to 128 characters not starting with "aws:", values up to 256.
 const TAG_KEY = /^(?!aws:)[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
@@ -83,6 +88,8 @@ export class LocalApiGatewayControlPlane {
   private readonly plans = new Map<string, { stages: string[]; keyIds: Set<string> }>();
   private readonly faults = new Map<Operation, { fault: Fault; remaining: number }>();
   private readonly holds = new Map<Operation, HeldCalls>();
+  private readonly restApis: LocalRestApi[] = [];
+  private usageOf: (keyValue: string) => ReadonlyMap<string, number> = () => new Map();
   private readonly server = new LoopbackHttpServer((req, res) => void this.handle(req, res));
   /** CreateApiKey and DeleteApiKey share one token bucket when set, as they share AWS's 5 calls per second. */
   private bucket: { tokens: number; perSecond: number; updatedAt: number; now: () => number } | undefined;
@@ -165,6 +172,16 @@ export class LocalApiGatewayControlPlane {
     return { ...created };
   }
 
+  /** Answers the control-plane calls about `api` (describing it, flushing its stage's authorizer cache). */
+  serve(api: LocalRestApi): void {
+    this.restApis.push(api);
+  }
+
+  /** Where GetUsage reads a key's requests per UTC day (the gateway's metering). */
+  reportUsageFrom(usageOf: (keyValue: string) => ReadonlyMap<string, number>): void {
+    this.usageOf = usageOf;
+  }
+
   keys(): ControlPlaneKey[] {
     return [...this.keyStore.values()].map(copyKey);
   }
@@ -233,6 +250,11 @@ export class LocalApiGatewayControlPlane {
 
       const answer = route.run(body, url.searchParams);
       if (fault === "apply-then-hang") return;
+      if (answer.raw !== undefined) {
+        res.writeHead(answer.status, { "content-type": "application/json" });
+        res.end(answer.raw);
+        return;
+      }
       res.writeHead(answer.status, answer.body === undefined ? {} : { "content-type": "application/json" });
       res.end(answer.body === undefined ? undefined : JSON.stringify(answer.body));
     } catch (error) {
@@ -246,7 +268,7 @@ export class LocalApiGatewayControlPlane {
     }
   }
 
-  private route(method: string, path: string): { operation: Operation; run: (body: string, query: URLSearchParams) => Answer } | undefined {
+  private route(method: string, path: string): { operation: Operation; run: (body: string, query: URLSearchParams) => Answer & { raw?: string } } | undefined {
     let match: RegExpExecArray | null;
     if (path === "/apikeys" && method === "POST") return { operation: "CreateApiKey", run: (body) => this.createApiKey(parseJson(body)) };
     if (path === "/apikeys" && method === "GET") return { operation: "GetApiKeys", run: (_body, query) => this.getApiKeys(query) };
@@ -261,6 +283,18 @@ export class LocalApiGatewayControlPlane {
     if ((match = /^\/usageplans\/([^/]+)\/keys\/([^/]+)$/.exec(path)) && method === "DELETE") {
       const [planId, keyId] = [decodeURIComponent(match[1]!), decodeURIComponent(match[2]!)];
       return { operation: "DeleteUsagePlanKey", run: () => this.deleteUsagePlanKey(planId, keyId) };
+    }
+    if ((match = /^\/usageplans\/([^/]+)\/keys$/.exec(path)) && method === "GET") {
+      const planId = decodeURIComponent(match[1]!);
+      return { operation: "GetUsagePlanKeys", run: () => this.getUsagePlanKeys(planId) };
+    }
+    if ((match = /^\/usageplans\/([^/]+)\/usage$/.exec(path)) && method === "GET") {
+      const planId = decodeURIComponent(match[1]!);
+      return { operation: "GetUsage", run: (_body, query) => this.getUsage(planId, query) };
+    }
+    for (const api of this.restApis) {
+      const found = api.route(method, path, new URLSearchParams());
+      if (found) return { operation: found.operation, run: (_body, query) => api.route(method, path, query)!.run() };
     }
     return undefined;
   }
@@ -338,6 +372,33 @@ export class LocalApiGatewayControlPlane {
     }
     this.join(key, plan);
     return { status: 201, body: { id: key.id, type: "API_KEY", name: key.name, value: key.value } };
+  }
+
+  private getUsagePlanKeys(planId: string): Answer {
+    const plan = this.plans.get(planId);
+    if (!plan) throw new ApiError(404, "NotFoundException", "Invalid Usage Plan ID specified");
+    const item = [...plan.keyIds].map((id) => this.keyStore.get(id)!).map((key) => ({ id: key.id, type: "API_KEY", name: key.name }));
+    return { status: 200, body: { item } };
+  }
+
+  /** Each key's requests per day from startDate to endDate (inclusive), as [used, remaining] pairs; remaining is not tracked here (-1). */
+  private getUsage(planId: string, query: URLSearchParams): Answer {
+    const plan = this.plans.get(planId);
+    if (!plan) throw new ApiError(404, "NotFoundException", "Invalid Usage Plan ID specified");
+    const [startDate, endDate] = [query.get("startDate") ?? "", query.get("endDate") ?? ""];
+    if (!/^\d{4}-\d\d-\d\d$/.test(startDate) || !/^\d{4}-\d\d-\d\d$/.test(endDate) || startDate > endDate) {
+      throw new ApiError(400, "BadRequestException", "Invalid startDate or endDate");
+    }
+    const days: string[] = [];
+    for (let day = Date.parse(`${startDate}T00:00:00Z`); day <= Date.parse(`${endDate}T00:00:00Z`); day += 86_400_000) days.push(new Date(day).toISOString().slice(0, 10));
+    const keyId = query.get("keyId");
+    const values: Record<string, number[][]> = {};
+    for (const id of plan.keyIds) {
+      if (keyId !== null && id !== keyId) continue;
+      const used = this.usageOf(this.keyStore.get(id)!.value);
+      values[id] = days.map((day) => [used.get(day) ?? 0, -1]);
+    }
+    return { status: 200, body: { usagePlanId: planId, startDate, endDate, values } };
   }
 
   private deleteUsagePlanKey(planId: string, keyId: string): Answer {

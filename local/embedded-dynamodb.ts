@@ -1,5 +1,6 @@
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceInUseException } from "@aws-sdk/client-dynamodb";
 import type { IncomingMessage, Server } from "node:http";
+import { VERDICT_INDEXES, VERDICT_INDEX_PROJECTED_ATTRIBUTES } from "../lambda/cache/verdict-indexes";
 
 /** dynalite has no type definitions; this is the part of its API used here. */
 type Dynalite = (options: { createTableMs?: number; deleteTableMs?: number; updateTableMs?: number }) => Server;
@@ -39,14 +40,20 @@ export function localDynamoDbClient(endpoint: string): DynamoDBClient {
   return new DynamoDBClient({ endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } });
 }
 
-/** Creates Keygate's cache table (partition key `pk`, string) if it does not exist yet. */
+/** Creates Keygate's cache table (partition key `pk`, string, and the verdict indexes) if it does not exist yet. */
 export async function ensureCacheTable(client: DynamoDBClient, tableName: string): Promise<void> {
   try {
     await client.send(
       new CreateTableCommand({
         TableName: tableName,
-        AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
+        AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }, ...VERDICT_INDEXES.map((index) => ({ AttributeName: index.attribute, AttributeType: "S" as const }))],
         KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
+        // The deployed table's indexes, so that `keygate invalidate --local` finds verdicts as it does in AWS.
+        GlobalSecondaryIndexes: VERDICT_INDEXES.map((index) => ({
+          IndexName: index.name,
+          KeySchema: [{ AttributeName: index.attribute, KeyType: "HASH" as const }],
+          Projection: { ProjectionType: "INCLUDE" as const, NonKeyAttributes: [...VERDICT_INDEX_PROJECTED_ATTRIBUTES] },
+        })),
         BillingMode: "PAY_PER_REQUEST",
       }),
     );

@@ -22,6 +22,10 @@ import { loadSettingsFile, settingsPath, type KeygateSettings, type LoadedSettin
 import { startLocalUsagePlans, usagePlansVariableForCheck, type LocalUsagePlans } from "./local-usage-plans";
 import { templateSegments, type RouteRule } from "../lambda/policy/route-rules";
 import type { UsagePlanLimiter } from "./usage-plan-limiter";
+import type { LocalApiGatewayControlPlane } from "./api-gateway-control-plane";
+import type { LocalRestApi } from "./local-rest-api";
+import { startOperatorAccess } from "./operator-access";
+import { localEndpointsPath } from "../cli/local-endpoints";
 
 export interface KeygateLocalOptions {
   /** Default 3000; 0 picks a free port. */
@@ -38,6 +42,8 @@ export interface KeygateLocalOptions {
   authorizerTimeoutMs?: number;
   /** The file the authorizer's audit records are appended to, or false for none. Default `<cwd>/.keygate/audit.log`. */
   auditLog?: string | false;
+  /** Where the endpoints `keygate --local` reads are recorded while running, or false for nowhere. Default `<cwd>/.keygate/local.json`. */
+  endpointsFile?: string | false;
   /** Also hears every audit record (one JSON line each). */
   onAuditRecord?: (line: string) => void;
   onRequest?: (entry: RequestLogEntry) => void;
@@ -67,6 +73,9 @@ export interface KeygateLocal {
   usage?: UsagePlanLimiter;
   usagePlans?: LocalUsagePlans;
   stage: StageIdentity;
+  /** The local API Gateway control plane: usage keys, and the local API as `keygate check` reads it. */
+  controlPlane: LocalApiGatewayControlPlane;
+  restApi: LocalRestApi;
   stop(): Promise<void>;
 }
 
@@ -215,6 +224,19 @@ export async function startKeygateLocal(options: KeygateLocalOptions = {}): Prom
     }
     cleanup.push(() => gateway.close());
 
+    // What `keygate --local` reaches: the control plane, the local API's description, .keygate/local.json.
+    const operator = await startOperatorAccess({
+      stage,
+      gatewayUrl: `http://${host}:${port}`,
+      dynamodb: { endpoint: dynamodb.endpoint, tableName, embedded: dynamodb.mode === "embedded" },
+      authorizer: { type: settings.authorizerType ?? DEPLOYED_DEFAULTS.authorizerType, resultTtlSeconds: settings.authorizerResultTtlSeconds, memoryCacheTtlSeconds: config.memoryCacheTtlSeconds },
+      resourcePaths: apiResources(config.routeRules),
+      usagePlans,
+      flushAuthorizerCache: () => cache.flush(),
+      endpointsFile: options.endpointsFile === false ? undefined : resolve(cwd, options.endpointsFile ?? localEndpointsPath(cwd)),
+    });
+    cleanup.push(() => operator.stop());
+
     return {
       url: `http://${host}:${port}`,
       port,
@@ -230,6 +252,8 @@ export async function startKeygateLocal(options: KeygateLocalOptions = {}): Prom
       ...(usage ? { usage } : {}),
       ...(usagePlans ? { usagePlans } : {}),
       stage,
+      controlPlane: operator.controlPlane,
+      restApi: operator.restApi,
       stop: stopAll,
     };
   } catch (error) {

@@ -67,6 +67,7 @@ export async function startLocalUsagePlans(
     [...plans.keys()].map((id) => ({ id, stages: [stage] })),
     (value, planIds) => (planIds[0] === undefined ? limiter.unregister(value) : limiter.register(value, plans.get(planIds[0])!)),
   );
+  controlPlane.reportUsageFrom((value) => limiter.dailyUsage(value));
   await controlPlane.start();
   try {
     const tiers: LocalTier[] = [...plans].map(([usagePlanId, name]) => ({ name, usagePlanId, poolKey: controlPlane.addKey({ name: `keygate-pool-${name}` }, usagePlanId).value }));

@@ -154,6 +154,8 @@ export function methodThrottleMatches(throttleKey: string, method: string, path:
  */
 export class UsagePlanLimiter {
   private readonly keys = new Map<string, KeyState>();
+  /** Requests let through, by key value and UTC day (YYYY-MM-DD): what GetUsage reports. */
+  private readonly usedByDay = new Map<string, Map<string, number>>();
 
   constructor(
     readonly tiers: Readonly<Record<string, TierSettings>>,
@@ -169,6 +171,18 @@ export class UsagePlanLimiter {
 
   unregister(keyValue: string): void {
     this.keys.delete(keyValue);
+  }
+
+  /** Requests let through under the key, by UTC day (YYYY-MM-DD). */
+  dailyUsage(keyValue: string): ReadonlyMap<string, number> {
+    return this.usedByDay.get(keyValue) ?? new Map();
+  }
+
+  private countUse(keyValue: string, now: number): void {
+    const day = new Date(now).toISOString().slice(0, 10);
+    const days = this.usedByDay.get(keyValue) ?? new Map<string, number>();
+    days.set(day, (days.get(day) ?? 0) + 1);
+    this.usedByDay.set(keyValue, days);
   }
 
   tierOf(keyValue: string): string | undefined {
@@ -199,6 +213,7 @@ export class UsagePlanLimiter {
       if (!state.bucket.take(now)) return { ok: false, reason: "throttled", tier: state.tier };
     }
     const remainingQuota = state.quota?.take(now);
+    this.countUse(usageIdentifierKey, now);
     return remainingQuota === undefined ? { ok: true, tier: state.tier } : { ok: true, tier: state.tier, remainingQuota };
   }
 }

@@ -77,11 +77,20 @@ describe("UserKeyAuthorizer's resources", () => {
     expect(children.length).toBe(program.resources.length - 1);
   });
 
-  it("keeps the cache table to what the authorizer reads: partition key pk, TTL on expiresAt, on demand, encrypted", () => {
+  it("keeps the cache table to what the authorizer reads: partition key pk, TTL on expiresAt, on demand, encrypted, verdicts indexed by key and user", () => {
     const table = program.one("aws:dynamodb/table:Table").inputs;
     expect(table.hashKey).toBe("pk");
     expect(table.rangeKey).toBeUndefined();
-    expect(table.attributes).toEqual([{ name: "pk", type: "S" }]);
+    expect(table.attributes).toEqual([
+      { name: "pk", type: "S" },
+      { name: "keyId", type: "S" },
+      { name: "userId", type: "S" },
+    ]);
+    // What `keygate invalidate` queries instead of scanning: one small index entry per cached positive verdict.
+    expect(table.globalSecondaryIndexes).toEqual([
+      { name: "verdicts-by-key-id", keySchemas: [{ attributeName: "keyId", keyType: "HASH" }], projectionType: "INCLUDE", nonKeyAttributes: ["verifiedAt"] },
+      { name: "verdicts-by-user-id", keySchemas: [{ attributeName: "userId", keyType: "HASH" }], projectionType: "INCLUDE", nonKeyAttributes: ["verifiedAt"] },
+    ]);
     expect(table.ttl).toEqual({ attributeName: "expiresAt", enabled: true });
     expect(table.billingMode).toBe("PAY_PER_REQUEST");
     expect(table.serverSideEncryption).toEqual({ enabled: true });

@@ -122,23 +122,38 @@ describe("the package", () => {
     expect(packed.filter((path) => !/\.(js|d\.ts)$/.test(path))).toEqual(["README.md", "dist/authorizer/index.mjs", "package.json"]);
   });
 
-  it("has in dist/lib exactly what the library's entry requires: no stack program, no demo API", () => {
+  it("has in dist/lib exactly what the library's entry and the keygate command require: no stack program, no demo API, no local gateway", () => {
     const lib = join(installed, "dist", "lib");
-    const reached = requiredFrom(join(lib, "infra", "index.js"), lib);
+    const reached = new Set([...requiredFrom(join(lib, "infra", "index.js"), lib), ...requiredFrom(join(lib, "cli", "main.js"), lib)]);
     const declarations = [...reached].map((file) => file.replace(/\.js$/, ".d.ts"));
     expect(filesUnder(lib).sort()).toEqual([...reached, ...declarations].sort());
     for (const outside of ["infra/stack.js", "infra/keygate-stack.js", "infra/stack-config.js", "infra/demo-api.js"]) expect(reached).not.toContain(outside);
+    expect([...reached].filter((file) => file.startsWith("local/"))).toEqual([]);
   });
 
-  it("names its entry through an exports map with types, and needs only Pulumi at run time", () => {
+  it("names its entry through an exports map with types, and needs only Pulumi and, for the keygate command, two AWS SDK clients at run time", () => {
     const manifest = JSON.parse(readFileSync(join(installed, "package.json"), "utf8")) as Manifest;
     expect(manifest.exports).toEqual({
       ".": { types: "./dist/lib/infra/index.d.ts", default: "./dist/lib/infra/index.js" },
       "./package.json": "./package.json",
     });
-    expect(Object.keys(manifest.dependencies).sort()).toEqual(["@pulumi/aws", "@pulumi/pulumi"]);
-    // Installed without esbuild, yaml or the AWS SDK: the authorizer's are inside its bundle.
-    for (const absent of ["esbuild", "yaml", "@aws-sdk/client-dynamodb", "tsx"]) expect(existsSync(join(program, "node_modules", absent)), absent).toBe(false);
+    expect(Object.keys(manifest.dependencies).sort()).toEqual(["@aws-sdk/client-api-gateway", "@aws-sdk/client-dynamodb", "@pulumi/aws", "@pulumi/awsx", "@pulumi/pulumi"]);
+    // Installed without esbuild, yaml or the authorizer's other SDK clients: the authorizer's are inside its bundle.
+    for (const absent of ["esbuild", "yaml", "@aws-sdk/client-secrets-manager", "tsx"]) expect(existsSync(join(program, "node_modules", absent)), absent).toBe(false);
+  });
+
+  it("installs the keygate command, which runs from the installed package alone", async () => {
+    const manifest = JSON.parse(readFileSync(join(installed, "package.json"), "utf8")) as Manifest & { bin: Record<string, string> };
+    expect(manifest.bin).toEqual({ keygate: "dist/lib/cli/main.js" });
+    const bin = join(program, "node_modules", ".bin", "keygate");
+    const { stdout } = await run(bin, ["invalidate", "--help"], { cwd: program });
+    expect(stdout).toMatch(/^Usage: keygate invalidate/);
+    const usage = await run(bin, ["invalidate"], { cwd: program }).then(
+      () => ({ code: 0, stderr: "" }),
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/exactly one of --key-id <id> or --user <user_id>/);
   });
 });
 

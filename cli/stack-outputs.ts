@@ -1,0 +1,52 @@
+/** The outputs of Keygate's Pulumi stack that the `keygate` command uses, read with `pulumi stack output --json`. */
+import type { CommandIo } from "./run";
+
+export interface ProtectedStage {
+  restApiId: string;
+  stageName: string;
+  /** Keygate's authorizer on that API, when known. */
+  authorizerId?: string;
+}
+
+export interface StackOutputs {
+  tableName?: string;
+  stages: ProtectedStage[];
+  functionName?: string;
+  usagePlanIds?: Record<string, string>;
+}
+
+/** The stack's outputs, or the reason they could not be read. */
+export async function readStackOutputs(io: CommandIo, stack: string | undefined): Promise<StackOutputs | { unavailable: string }> {
+  let stdout: string;
+  try {
+    stdout = await io.pulumi(["stack", "output", "--json", ...(stack ? ["--stack", stack] : [])]);
+  } catch (error) {
+    return { unavailable: `pulumi stack output --json failed: ${firstLine((error as Error).message)}` };
+  }
+  let outputs: Record<string, unknown>;
+  try {
+    outputs = JSON.parse(stdout) as Record<string, unknown>;
+  } catch {
+    return { unavailable: "pulumi stack output --json did not print JSON" };
+  }
+  const stages: ProtectedStage[] = [];
+  if (Array.isArray(outputs.apis)) {
+    for (const api of outputs.apis as Record<string, unknown>[]) {
+      if (typeof api.restApiId !== "string" || !Array.isArray(api.stageNames)) continue;
+      for (const stageName of api.stageNames) {
+        if (typeof stageName === "string") stages.push({ restApiId: api.restApiId, stageName, ...(typeof api.authorizerId === "string" ? { authorizerId: api.authorizerId } : {}) });
+      }
+    }
+  }
+  const plans = outputs.usagePlanIds;
+  return {
+    ...(typeof outputs.tableName === "string" ? { tableName: outputs.tableName } : {}),
+    stages,
+    ...(typeof outputs.functionName === "string" ? { functionName: outputs.functionName } : {}),
+    ...(plans && typeof plans === "object" ? { usagePlanIds: plans as Record<string, string> } : {}),
+  };
+}
+
+function firstLine(text: string): string {
+  return text.split("\n").find((line) => line.trim() !== "")?.trim() ?? text;
+}
