@@ -1,10 +1,12 @@
 import type { KeyMetadataSource } from "../kinde/key-metadata-resolver";
 import type { UsageKeySource } from "../usage/usage-resolution";
+import { auditMetrics } from "./embedded-metrics";
 
 /**
  * The audit trail: one JSON line per authorizer decision, written straight to stdout so that
  * Lambda ships it unchanged to the audit log group (the same approach as Powertools Logger).
- * Field names are documented in the README; CloudWatch queries and metric filters rely on them.
+ * Field names are documented in docs/audit-record.md; CloudWatch queries and metric filters rely on them.
+ * Each line also carries the record's metrics in CloudWatch's embedded metric format (embedded-metrics.ts).
  */
 export interface AuditRecord {
   decision: "allow" | "deny" | "error";
@@ -32,6 +34,8 @@ export interface AuditRecord {
   key_metadata_source?: KeyMetadataSource;
   /** The key's type in Kinde's metadata (`user`, `organization`, `environment`, or whatever Kinde sent). */
   key_type?: string;
+  /** When Kinde created the key (`created_on` in its metadata, as Kinde sent it), when the rules needed the metadata. */
+  key_created_on?: string;
   /** Set when the DynamoDB cache was skipped for the key's metadata. */
   key_metadata_cache_error?: string;
   /** The usage-plan tier the request is metered under. */
@@ -46,10 +50,11 @@ export interface AuditRecord {
 
 export type AuditWriter = (record: AuditRecord) => void;
 
-export function stdoutAuditWriter(service = "keygate-authorizer"): AuditWriter {
+export function stdoutAuditWriter(service = "keygate-authorizer", now: () => number = Date.now): AuditWriter {
   return (record) => {
     const level = record.decision === "error" ? "ERROR" : "INFO";
-    const line = JSON.stringify({ timestamp: new Date().toISOString(), level, service, message: "authorizer decision", ...record });
+    const at = now();
+    const line = JSON.stringify({ timestamp: new Date(at).toISOString(), level, service, message: "authorizer decision", ...record, ...auditMetrics(record, at) });
     process.stdout.write(`${line}\n`);
   };
 }
