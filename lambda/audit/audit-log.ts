@@ -1,6 +1,7 @@
 import type { KeyMetadataSource } from "../kinde/key-metadata-resolver";
 import type { UsageKeySource } from "../usage/usage-resolution";
 import { auditMetrics } from "./embedded-metrics";
+import { keyAgeDays } from "./key-age";
 
 /**
  * The audit trail: one JSON line per authorizer decision, written straight to stdout so that
@@ -36,6 +37,8 @@ export interface AuditRecord {
   key_type?: string;
   /** When Kinde created the key (`created_on` in its metadata, as Kinde sent it), when the rules needed the metadata. */
   key_created_on?: string;
+  /** Whole days since `key_created_on`, added by the writer: what rotation queries filter on. */
+  key_age_days?: number;
   /** Set when the DynamoDB cache was skipped for the key's metadata. */
   key_metadata_cache_error?: string;
   /** The usage-plan tier the request is metered under. */
@@ -54,7 +57,9 @@ export function stdoutAuditWriter(service = "keygate-authorizer", now: () => num
   return (record) => {
     const level = record.decision === "error" ? "ERROR" : "INFO";
     const at = now();
-    const line = JSON.stringify({ timestamp: new Date(at).toISOString(), level, service, message: "authorizer decision", ...record, ...auditMetrics(record, at) });
+    const age = record.key_created_on !== undefined ? keyAgeDays(record.key_created_on, at) : undefined;
+    const full = age !== undefined ? { ...record, key_age_days: age } : record;
+    const line = JSON.stringify({ timestamp: new Date(at).toISOString(), level, service, message: "authorizer decision", ...full, ...auditMetrics(full, at) });
     process.stdout.write(`${line}\n`);
   };
 }

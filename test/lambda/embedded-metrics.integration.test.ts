@@ -115,6 +115,8 @@ describe("the authorizer's EMF lines", () => {
       ["error", "upstream_unavailable", "-"],
     ]);
     expect(decisions[0]).toMatchObject({ key_created_on: CREATED_ON, key_type: "user" });
+    const days = (at: number) => Math.floor((at - Date.parse(CREATED_ON)) / 86_400_000);
+    expect([days(before), days(now)]).toContain(decisions[0]!.key_age_days);
 
     const decisionPoints = decisions.map((record) => emfDatapoints(JSON.stringify(record)));
     expect(decisionPoints[0]).toMatchObject({ "Decisions{decision=allow,reason=allowed}": 1, "Verdicts{verdict_source=kinde}": 1, "KindeCalls{}": 1, "UsageKeys{usage_key_source=user}": 1 });

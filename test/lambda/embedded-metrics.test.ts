@@ -139,3 +139,16 @@ describe("the EMF checker", () => {
     expect(problems.join("; ")).toMatch(message);
   });
 });
+
+describe("the key's age in the audit line", () => {
+  it("is whole days since Kinde's created_on, including Kinde's hour-only offsets", () => {
+    const writer = stdoutAuditWriter("keygate-authorizer", () => Date.parse("2026-12-01T10:00:00Z"));
+    const ageOf = (createdOn: string) => (JSON.parse(written(() => writer({ ...base, key_created_on: createdOn }))[0]!) as { key_age_days?: number }).key_age_days;
+    expect(ageOf("2026-11-30T10:00:00Z")).toBe(1);
+    expect(ageOf("2024-11-18T13:32:03+11")).toBe(743);
+    expect(ageOf("2026-12-01T09:00:00+00:00")).toBe(0);
+    expect(ageOf("not a date")).toBeUndefined();
+    expect(ageOf("2027-01-01T00:00:00Z")).toBeUndefined();
+    expect((JSON.parse(written(() => writer(base))[0]!) as Record<string, unknown>).key_age_days).toBeUndefined();
+  });
+});
