@@ -7,6 +7,7 @@ import { authorizerFunctionName, lambdaInvokeArn, type AccountScope } from "./au
 import { openApiGatewayResponses } from "./gateway-responses";
 import { apiGatewayAssumeRolePolicy, authorizerRolePolicy, invokeAuthorizerPolicy, lambdaAssumeRolePolicy, usagePlanStatements } from "./iam-policies";
 import { authorizerEnvironment } from "../lambda/config";
+import { observeAuthorizer, type Observability } from "./observability/observability";
 import { openApiSecurityScheme } from "./openapi";
 import { createUsagePlans, meteredStages, type UsagePlanResources } from "./usage-plans";
 import { InvalidSettingError, resolveSettings, type ResolvedSettings } from "./validate-args";
@@ -68,6 +69,10 @@ export class UserKeyAuthorizer extends pulumi.ComponentResource {
   readonly secret: aws.secretsmanager.Secret;
   /** With `usagePlans`: the plans and keys (key values are secret outputs). */
   readonly usage: UsagePlanResources | undefined;
+  /** The alarms, dashboard, Contributor Insights rules and saved queries (docs/operations.md); each undefined when turned off. */
+  readonly observability: Observability;
+  /** The CloudWatch dashboard's console URL; undefined with `dashboard: false`. */
+  readonly dashboardUrl: pulumi.Output<string> | undefined;
 
   private accountScope: pulumi.Output<AccountScope> | undefined;
 
@@ -209,6 +214,9 @@ export class UserKeyAuthorizer extends pulumi.ComponentResource {
       );
     }
 
+    this.observability = observeAuthorizer(name, settings, { fn: this.fn, auditLogGroup: this.auditLogGroup, region: this.scope().apply((scope) => scope.region) }, this);
+    this.dashboardUrl = this.observability.dashboard?.url;
+
     this.authorizers = attachments.map((attachment) => attachment.authorizer);
     this.authorizerIds = this.authorizers.map((authorizer) => authorizer.id);
     this.gatewayResponses = attachments.flatMap((attachment) => attachment.gatewayResponses);
@@ -246,6 +254,7 @@ export class UserKeyAuthorizer extends pulumi.ComponentResource {
       openApiSecurityScheme: this.openApiSecurityScheme,
       usagePlanIds: this.usagePlanIds,
       usagePoolKeyIds: this.usagePoolKeyIds,
+      dashboardUrl: this.dashboardUrl,
     });
   }
 
