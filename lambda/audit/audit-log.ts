@@ -1,6 +1,6 @@
 import type { KeyMetadataSource } from "../kinde/key-metadata-resolver";
 import type { UsageKeySource } from "../usage/usage-resolution";
-import { auditMetrics } from "./embedded-metrics";
+import { auditMetricsJson, withMembers } from "./embedded-metrics";
 import { keyAgeDays } from "./key-age";
 
 /**
@@ -59,7 +59,7 @@ export function stdoutAuditWriter(service = "keygate-authorizer", now: () => num
     const at = now();
     const age = record.key_created_on !== undefined ? keyAgeDays(record.key_created_on, at) : undefined;
     const full = age !== undefined ? { ...record, key_age_days: age } : record;
-    const line = JSON.stringify({ timestamp: new Date(at).toISOString(), level, service, message: "authorizer decision", ...full, ...auditMetrics(full, at) });
+    const line = withMembers(JSON.stringify({ timestamp: new Date(at).toISOString(), level, service, message: "authorizer decision", ...full }), auditMetricsJson(full, at));
     process.stdout.write(`${line}\n`);
   };
 }

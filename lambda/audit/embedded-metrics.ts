@@ -38,64 +38,70 @@ export const METRICS = {
 } as const;
 
 type Unit = "Count" | "Milliseconds";
-interface Directive {
-  Namespace: string;
-  Dimensions: string[][];
-  Metrics: { Name: string; Unit: Unit }[];
-}
 
-/** The `_aws` block and the members it names (metric values, and a dimension the record lacks), to merge into a log line. */
-export interface EmbeddedMetrics {
-  _aws: { Timestamp: number; CloudWatchMetrics: Directive[] };
-  [member: string]: number | string | EmbeddedMetrics["_aws"];
-}
+/** One MetricDirective, serialized once at load: each record only picks which ones it carries. */
+const directive = (dimensions: string[][], metrics: [string, Unit][]): string =>
+  JSON.stringify({ Namespace: METRIC_NAMESPACE, Dimensions: dimensions, Metrics: metrics.map(([Name, Unit]) => ({ Name, Unit })) });
 
-const directive = (dimensions: string[][], metrics: [string, Unit][]): Directive => ({
-  Namespace: METRIC_NAMESPACE,
-  Dimensions: dimensions,
-  Metrics: metrics.map(([Name, Unit]) => ({ Name, Unit })),
-});
+const DIRECTIVES = {
+  decisions: directive([["decision", "reason"], ["decision"], []], [[METRICS.decisions, "Count"]]),
+  latency: directive([[]], [[METRICS.latency, "Milliseconds"]]),
+  verdicts: directive([["verdict_source"]], [[METRICS.verdicts, "Count"]]),
+  kinde: directive([[]], [[METRICS.kindeCalls, "Count"], [METRICS.kindeLatency, "Milliseconds"]]),
+  breaker: directive([["breaker"]], [[METRICS.breakerNotClosed, "Count"]]),
+  usageKeys: directive([["usage_key_source"]], [[METRICS.usageKeys, "Count"]]),
+  usageErrors: directive([["usage_error_code"]], [[METRICS.usageErrors, "Count"]]),
+  usageKeyEvents: directive([["event"]], [[METRICS.usageKeyEvents, "Count"]]),
+};
 
-/** The metrics of one audit record. `timestamp` is epoch milliseconds. */
-export function auditMetrics(record: AuditRecord, timestamp: number): EmbeddedMetrics {
-  const directives = [
-    directive([["decision", "reason"], ["decision"], []], [[METRICS.decisions, "Count"]]),
-    directive([[]], [[METRICS.latency, "Milliseconds"]]),
-  ];
-  const members: Record<string, number | string> = { [METRICS.decisions]: 1, [METRICS.latency]: record.latency_ms };
+/**
+ * The record's metrics as JSON members (`"_aws":{...},"Decisions":1,...`), to close a log line that
+ * holds the record's own fields. Built from the serialized directives rather than by serializing an
+ * object: the audit line is on every request's path, and this keeps the metrics to a few string joins.
+ * `timestamp` is epoch milliseconds.
+ */
+export function auditMetricsJson(record: AuditRecord, timestamp: number): string {
+  const directives = [DIRECTIVES.decisions, DIRECTIVES.latency];
+  let members = `"${METRICS.decisions}":1,"${METRICS.latency}":${numberJson(record.latency_ms)}`;
   if (record.verdict_source !== undefined) {
-    directives.push(directive([["verdict_source"]], [[METRICS.verdicts, "Count"]]));
-    members[METRICS.verdicts] = 1;
+    directives.push(DIRECTIVES.verdicts);
+    members += `,"${METRICS.verdicts}":1`;
   }
   if (record.verdict_source === "kinde" || record.key_metadata_source === "kinde") {
-    directives.push(directive([[]], [[METRICS.kindeCalls, "Count"], [METRICS.kindeLatency, "Milliseconds"]]));
-    members[METRICS.kindeCalls] = 1;
-    members[METRICS.kindeLatency] = record.latency_ms;
+    directives.push(DIRECTIVES.kinde);
+    members += `,"${METRICS.kindeCalls}":1,"${METRICS.kindeLatency}":${numberJson(record.latency_ms)}`;
   }
   if (record.breaker !== undefined) {
-    directives.push(directive([["breaker"]], [[METRICS.breakerNotClosed, "Count"]]));
-    members[METRICS.breakerNotClosed] = 1;
+    directives.push(DIRECTIVES.breaker);
+    members += `,"${METRICS.breakerNotClosed}":1`;
   }
   if (record.usage_key_source !== undefined) {
-    directives.push(directive([["usage_key_source"]], [[METRICS.usageKeys, "Count"]]));
-    members[METRICS.usageKeys] = 1;
+    directives.push(DIRECTIVES.usageKeys);
+    members += `,"${METRICS.usageKeys}":1`;
   }
   if (record.usage_error !== undefined) {
     // `usage_error` is `<code>: <detail>`; only the code is bounded enough to be a dimension.
-    directives.push(directive([["usage_error_code"]], [[METRICS.usageErrors, "Count"]]));
-    members.usage_error_code = usageErrorCode(record.usage_error);
-    members[METRICS.usageErrors] = 1;
+    directives.push(DIRECTIVES.usageErrors);
+    members += `,"usage_error_code":"${usageErrorCode(record.usage_error)}","${METRICS.usageErrors}":1`;
   }
-  return { _aws: { Timestamp: timestamp, CloudWatchMetrics: directives }, ...members };
+  return `"_aws":{"Timestamp":${Math.round(timestamp)},"CloudWatchMetrics":[${directives.join(",")}]},${members}`;
 }
 
-/** The metrics of one usage key event: a count by `event`. */
-export function usageEventMetrics(timestamp: number): EmbeddedMetrics {
-  return { _aws: { Timestamp: timestamp, CloudWatchMetrics: [directive([["event"]], [[METRICS.usageKeyEvents, "Count"]])] }, [METRICS.usageKeyEvents]: 1 };
+/** The metrics of one usage key event, as JSON members: a count by `event`. */
+export function usageEventMetricsJson(timestamp: number): string {
+  return `"_aws":{"Timestamp":${Math.round(timestamp)},"CloudWatchMetrics":[${DIRECTIVES.usageKeyEvents}]},"${METRICS.usageKeyEvents}":1`;
 }
+
+/** Appends JSON members to a serialized object: `{"a":1}` and `"b":2` make `{"a":1,"b":2}`. */
+export function withMembers(objectJson: string, members: string): string {
+  return objectJson === "{}" ? `{${members}}` : `${objectJson.slice(0, -1)},${members}}`;
+}
+
+// A metric value must be a number: a latency that is not finite (it never should be) counts as 0.
+const numberJson = (value: number): string => (Number.isFinite(value) ? String(value) : "0");
 
 function usageErrorCode(error: string): string {
   const code = error.split(":", 1)[0]!.trim();
-  // A dimension value must be non-empty ASCII; a code is a snake_case word.
+  // A dimension value must be non-empty ASCII; a code is a snake_case word, so it needs no escaping.
   return /^[a-z_]{1,64}$/.test(code) ? code : "other";
 }

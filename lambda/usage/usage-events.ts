@@ -1,4 +1,4 @@
-import { usageEventMetrics } from "../audit/embedded-metrics";
+import { usageEventMetricsJson, withMembers } from "../audit/embedded-metrics";
 
 /**
  * What run-time provisioning did to API Gateway keys, one JSON line each, beside the audit records.
@@ -28,7 +28,7 @@ export function stdoutUsageEventWriter(service = "keygate-authorizer", now: () =
     const level = event.event === "possible_orphan" || event.event === "slot_not_released" ? "WARN" : "INFO";
     const at = now();
     // The line also counts the event in CloudWatch (`UsageKeyEvents` by `event`, namespace Keygate).
-    const line = JSON.stringify({ timestamp: new Date(at).toISOString(), level, service, message: "usage key event", ...event, ...usageEventMetrics(at) });
+    const line = withMembers(JSON.stringify({ timestamp: new Date(at).toISOString(), level, service, message: "usage key event", ...event }), usageEventMetricsJson(at));
     process.stdout.write(`${line}\n`);
   };
 }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { stdoutAuditWriter, type AuditRecord } from "../../lambda/audit/audit-log";
-import { auditMetrics, METRIC_NAMESPACE } from "../../lambda/audit/embedded-metrics";
+import { auditMetricsJson, METRIC_NAMESPACE, withMembers } from "../../lambda/audit/embedded-metrics";
 import { stdoutUsageEventWriter } from "../../lambda/usage/usage-events";
 import { emfDatapoints, emfDimensionNames, emfProblems } from "../support/emf-validator";
 
@@ -23,6 +23,9 @@ function written(write: () => void): string[] {
 }
 
 afterEach(() => vi.restoreAllMocks());
+
+/** A record with its metrics, as one line. */
+const lineOf = (record: AuditRecord) => withMembers(JSON.stringify(record), auditMetricsJson(record, NOW));
 
 const base: AuditRecord = {
   decision: "allow",
@@ -59,7 +62,7 @@ describe("the audit line's embedded metrics", () => {
   });
 
   it("count the decision by reason, by decision and in total, and time it", () => {
-    const points = emfDatapoints(JSON.stringify({ ...base, ...auditMetrics(base, NOW) }));
+    const points = emfDatapoints(lineOf(base));
     expect(points).toMatchObject({
       "Decisions{decision=allow,reason=allowed}": 1,
       "Decisions{decision=allow}": 1,
@@ -73,22 +76,23 @@ describe("the audit line's embedded metrics", () => {
   });
 
   it("count a memory hit without a Kinde call, and an unavailable verification with the breaker's state", () => {
-    const memory = emfDatapoints(JSON.stringify({ ...auditMetrics({ ...base, verdict_source: "memory", key_metadata_source: "memory" }, NOW), verdict_source: "memory", decision: "allow", reason: "allowed" }));
+    const memory = emfDatapoints(lineOf({ ...base, verdict_source: "memory", key_metadata_source: "memory" }));
     expect(memory["Verdicts{verdict_source=memory}"]).toBe(1);
     expect(Object.keys(memory).some((key) => key.startsWith("Kinde"))).toBe(false);
 
     const failed: AuditRecord = { decision: "error", reason: "upstream_unavailable", breaker: "open", latency_ms: 3, cold_start: false };
-    const points = emfDatapoints(JSON.stringify({ ...failed, ...auditMetrics(failed, NOW) }));
+    const points = emfDatapoints(lineOf(failed));
     expect(points).toMatchObject({ "Decisions{decision=error,reason=upstream_unavailable}": 1, "BreakerNotClosed{breaker=open}": 1 });
     expect(Object.keys(points).some((key) => key.startsWith("Verdicts"))).toBe(false);
   });
 
   it("count metering by key source, and metering errors by their code only", () => {
     const record: AuditRecord = { ...base, usage_key_source: "pool", usage_error: "provision_throttled: API Gateway answered 429 for kp_0a1b2c3d" };
-    const line = JSON.stringify({ ...record, ...auditMetrics(record, NOW) });
+    const line = lineOf(record);
+    expect(emfProblems(line, NOW)).toEqual([]);
     expect(emfDatapoints(line)).toMatchObject({ "UsageKeys{usage_key_source=pool}": 1, "UsageErrors{usage_error_code=provision_throttled}": 1 });
     const odd: AuditRecord = { ...base, usage_error: "Something Else: kp_0a1b2c3d" };
-    expect(auditMetrics(odd, NOW).usage_error_code).toBe("other");
+    expect(JSON.parse(lineOf(odd))).toMatchObject({ usage_error_code: "other", usage_error: "Something Else: kp_0a1b2c3d" });
   });
 
   it("count usage key events by event", () => {
@@ -96,6 +100,13 @@ describe("the audit line's embedded metrics", () => {
     expect(emfProblems(line!, NOW)).toEqual([]);
     expect(emfDatapoints(line!)).toEqual({ "UsageKeyEvents{event=key_provisioned}": 1 });
     expect(JSON.parse(line!)).toMatchObject({ message: "usage key event", principal: "kp_0a1b2c3d" });
+  });
+});
+
+describe("withMembers", () => {
+  it("closes an object with more members, empty or not", () => {
+    expect(withMembers('{"a":1}', '"b":2')).toBe('{"a":1,"b":2}');
+    expect(withMembers("{}", '"b":2')).toBe('{"b":2}');
   });
 });
 
