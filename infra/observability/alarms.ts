@@ -39,7 +39,7 @@ export function createAlarms(name: string, options: AlarmOptions, parent: pulumi
 
   return {
     failing: alarm("failing", {
-      alarmDescription: `Keygate ${name}: more than ${FAILING_PERCENT}% of authorizer invocations failed (crashed, timed out, could not start, or answered an internal error) in two of three 5-minute periods. Callers got 500/503. See docs/operations.md#failing.`,
+      alarmDescription: `Keygate ${name}: more than ${FAILING_PERCENT}% of authorizer invocations failed (crashed, timed out, could not start, or answered an internal error) in two of three 5-minute periods. Callers got 503. See docs/operations.md#failing.`,
       comparisonOperator: "GreaterThanThreshold",
       threshold: FAILING_PERCENT,
       evaluationPeriods: 3,
@@ -60,7 +60,7 @@ export function createAlarms(name: string, options: AlarmOptions, parent: pulumi
       ],
     }),
     timeouts: alarm("timeouts", {
-      alarmDescription: `Keygate ${name}: an authorizer invocation ran for 95% or more of its ${options.timeoutSeconds} s timeout. Callers got 500. See docs/operations.md#timeouts.`,
+      alarmDescription: `Keygate ${name}: an authorizer invocation ran for 95% or more of its ${options.timeoutSeconds} s timeout: it timed out (its caller got 503) or nearly did. See docs/operations.md#timeouts.`,
       ...single(lambda("Duration", "Maximum", 60)),
       comparisonOperator: "GreaterThanOrEqualToThreshold",
       threshold: Math.floor(options.timeoutSeconds * 1000 * 0.95),
@@ -84,7 +84,7 @@ export function createAlarms(name: string, options: AlarmOptions, parent: pulumi
       treatMissingData: "notBreaching",
     }),
     throttled: alarm("throttled", {
-      alarmDescription: `Keygate ${name}: Lambda throttled the authorizer (account or reserved concurrency reached). Throttled requests got 500. See docs/operations.md#throttled.`,
+      alarmDescription: `Keygate ${name}: Lambda throttled the authorizer (account or reserved concurrency reached). Throttled requests got 503. See docs/operations.md#throttled.`,
       ...single(lambda("Throttles", "Sum")),
       comparisonOperator: "GreaterThanOrEqualToThreshold",
       threshold: 1,
