@@ -104,6 +104,20 @@ export interface WafSettings {
   requestsPerFiveMinutesPerIp?: number;
 }
 
+/** CloudWatch alarms on the authorizer (docs/operations.md says what each means and what to do). */
+export interface AlarmSettings {
+  /** Create the alarms. Default true. */
+  enabled?: boolean;
+  /** SNS topic (standard, not FIFO) notified when an alarm fires and when it recovers. Default: none, the alarms only change state. */
+  topicArn?: pulumi.Input<string>;
+  /** `upstream_unavailable` answers (503) in five minutes that raise the verification-unavailable alarm (1..1000000). Default 10. */
+  unavailablePerFiveMinutes?: number;
+  /** Denials in five minutes that raise the denial-spike alarm (1..100000000). Default 1000: set it above your normal refusals. */
+  denialsPerFiveMinutes?: number;
+  /** p99 duration of the authorizer, milliseconds, that raises the latency alarm when exceeded for 15 minutes (10..900000). Default 1000. */
+  p99LatencyMs?: number;
+}
+
 export type { UsagePlansSettings, UsageQuota, UsageQuotaPeriod, UsageThrottle, UsageTier } from "../lambda/usage/usage-plans-schema";
 
 export interface UserKeyAuthorizerArgs {
@@ -180,6 +194,17 @@ export interface UserKeyAuthorizerArgs {
   usagePlans?: UsagePlansSettings;
   /** An AWS WAF web ACL with a rate limit per source IP on every protected stage. Default: none. */
   waf?: WafSettings;
+  /** Alarms on the authorizer: on by default; `{ enabled: false }` turns them off, `topicArn` sends them somewhere. */
+  alarms?: AlarmSettings;
+  /** A CloudWatch dashboard for the authorizer (its URL is the `dashboardUrl` output). Default true. */
+  dashboard?: boolean;
+  /**
+   * Contributor Insights rules on the audit log group: top users by requests, top key fingerprints
+   * and top source IPs by denials. Default true; they are billed per rule and per matched record.
+   */
+  contributorInsights?: boolean;
+  /** Saved CloudWatch Logs Insights queries over the audit log (docs/operations.md). Default true. */
+  savedQueries?: boolean;
   /** Tags for every taggable resource. Never put a secret here. */
   tags?: Record<string, string>;
 }

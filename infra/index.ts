@@ -4,6 +4,7 @@
  */
 export { UserKeyAuthorizer, type AttachedApiSummary } from "./user-key-authorizer";
 export type {
+  AlarmSettings,
   AttachedApi,
   AuditLogSettings,
   CacheTableSettings,
@@ -24,4 +25,8 @@ export type { RouteScopes } from "../lambda/policy/route-rules";
 export { GATEWAY_RESPONSES, openApiGatewayResponses, type GatewayResponseDefinition } from "./gateway-responses";
 export type { UsagePlanResources } from "./usage-plans";
 export type { WafResources } from "./waf";
+export type { Observability } from "./observability/observability";
+export type { AlarmName } from "./observability/alarms";
+export type { ContributorRuleName } from "./observability/contributor-insights";
+export type { SavedQueryName } from "./observability/audit-queries";
 export { InvalidSettingError } from "./validate-args";

@@ -18,6 +18,8 @@ export interface KeygateStackOutputs {
   demoUrl: pulumi.Output<string> | undefined;
   /** With `keygate:usagePlans`: each tier's usage plan id (key values are never exported). */
   usagePlanIds: pulumi.Output<Record<string, string>> | undefined;
+  /** The CloudWatch dashboard's URL, unless `keygate:dashboard` is false. */
+  dashboardUrl: pulumi.Output<string> | undefined;
 }
 
 /** Keygate's own stack: the component, attached to the configured REST APIs or to a demo API of its own. */
@@ -66,5 +68,6 @@ function outputsOf(keygate: UserKeyAuthorizer): Omit<KeygateStackOutputs, "demoU
     secretArn: keygate.secretArn,
     openApiSecurityScheme: keygate.openApiSecurityScheme,
     usagePlanIds: keygate.usagePlanIds,
+    dashboardUrl: keygate.dashboardUrl,
   };
 }

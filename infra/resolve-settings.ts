@@ -38,7 +38,7 @@ export interface ResolvedApi {
 type ArgSettingName = { [N in SettingName]: (typeof SETTINGS)[N] extends { arg: string } ? N : never }[SettingName];
 type WithDefault = { [N in ArgSettingName]: (typeof SETTINGS)[N] extends { default: unknown } | { required: true } ? N : never }[ArgSettingName];
 /** Arguments Pulumi may hand over as Outputs: checked once they resolve, and passed on as Inputs. */
-type InputSettingName = "clientId" | "clientSecret" | "auditLogKmsKeyArn";
+type InputSettingName = "clientId" | "clientSecret" | "auditLogKmsKeyArn" | "alarmTopicArn";
 /** Arguments the component resolves further than their kind does. */
 type DeepSettingName = "usagePlans";
 type TableSettings = { [N in Exclude<WithDefault, InputSettingName | DeepSettingName>]: SettingValue<N> } & {
@@ -50,13 +50,14 @@ export interface ResolvedSettings extends TableSettings {
   clientId: pulumi.Input<string>;
   clientSecret: pulumi.Input<string>;
   auditLogKmsKeyArn?: pulumi.Input<string>;
+  alarmTopicArn?: pulumi.Input<string>;
   apis: ResolvedApi[];
   timeoutSeconds: number;
   /** Undefined when `usagePlans` is unset. */
   usagePlans?: ResolvedUsagePlans;
 }
 
-const INPUT_SETTINGS: ReadonlySet<SettingName> = new Set<InputSettingName>(["clientId", "clientSecret", "auditLogKmsKeyArn"]);
+const INPUT_SETTINGS: ReadonlySet<SettingName> = new Set<InputSettingName>(["clientId", "clientSecret", "auditLogKmsKeyArn", "alarmTopicArn"]);
 
 /** Reports a bad setting by its path below the component's arguments (`cacheTtlSeconds`, `apis[0].stageNames`). */
 export type Fail = (path: string, problem: string) => never;

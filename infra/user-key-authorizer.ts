@@ -8,6 +8,7 @@ import { openApiGatewayResponses } from "./gateway-responses";
 import { apiGatewayAssumeRolePolicy, authorizerRolePolicy, invokeAuthorizerPolicy, lambdaAssumeRolePolicy, usagePlanStatements } from "./iam-policies";
 import { authorizerEnvironment } from "../lambda/config";
 import { VERDICT_INDEXES, VERDICT_INDEX_PROJECTED_ATTRIBUTES } from "../lambda/cache/verdict-indexes";
+import { observeAuthorizer, type Observability } from "./observability/observability";
 import { openApiSecurityScheme } from "./openapi";
 import { createUsagePlans, meteredStages, type UsagePlanResources } from "./usage-plans";
 import { InvalidSettingError, resolveSettings, type ResolvedSettings } from "./validate-args";
@@ -72,6 +73,10 @@ export class UserKeyAuthorizer extends pulumi.ComponentResource {
   readonly usage: UsagePlanResources | undefined;
   /** With `waf`: the web ACL and its association with each protected stage. */
   readonly waf: WafResources | undefined;
+  /** The alarms, dashboard, Contributor Insights rules and saved queries (docs/operations.md); each undefined when turned off. */
+  readonly observability: Observability;
+  /** The CloudWatch dashboard's console URL; undefined with `dashboard: false`. */
+  readonly dashboardUrl: pulumi.Output<string> | undefined;
 
   private accountScope: pulumi.Output<AccountScope> | undefined;
 
@@ -224,6 +229,9 @@ export class UserKeyAuthorizer extends pulumi.ComponentResource {
       );
     }
 
+    this.observability = observeAuthorizer(name, settings, { fn: this.fn, auditLogGroup: this.auditLogGroup, region: this.scope().apply((scope) => scope.region) }, this);
+    this.dashboardUrl = this.observability.dashboard?.url;
+
     this.authorizers = attachments.map((attachment) => attachment.authorizer);
     this.authorizerIds = this.authorizers.map((authorizer) => authorizer.id);
     this.gatewayResponses = attachments.flatMap((attachment) => attachment.gatewayResponses);
@@ -261,6 +269,7 @@ export class UserKeyAuthorizer extends pulumi.ComponentResource {
       openApiSecurityScheme: this.openApiSecurityScheme,
       usagePlanIds: this.usagePlanIds,
       usagePoolKeyIds: this.usagePoolKeyIds,
+      dashboardUrl: this.dashboardUrl,
     });
   }
 

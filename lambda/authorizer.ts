@@ -100,6 +100,7 @@ export function createAuthorizer(deps: AuthorizerDependencies): AuthorizerHandle
         keyMetadata = metadata.lookup;
         record.key_metadata_source = metadata.source;
         if (metadata.lookup.found && metadata.lookup.metadata.type) record.key_type = metadata.lookup.metadata.type;
+        if (metadata.lookup.found && metadata.lookup.metadata.createdOn) record.key_created_on = metadata.lookup.metadata.createdOn;
         if (metadata.cacheError) record.key_metadata_cache_error = metadata.cacheError;
       } catch (error) {
         const cause = error instanceof VerificationUnavailableError ? error.message : `internal: ${(error as Error).name}`;

@@ -1,10 +1,13 @@
 import type { KeyMetadataSource } from "../kinde/key-metadata-resolver";
 import type { UsageKeySource } from "../usage/usage-resolution";
+import { auditMetricsJson, withMembers } from "./embedded-metrics";
+import { keyAgeDays } from "./key-age";
 
 /**
  * The audit trail: one JSON line per authorizer decision, written straight to stdout so that
  * Lambda ships it unchanged to the audit log group (the same approach as Powertools Logger).
  * Field names are documented in docs/audit-record.md; CloudWatch queries and metric filters rely on them.
+ * Each line also carries the record's metrics in CloudWatch's embedded metric format (embedded-metrics.ts).
  */
 export interface AuditRecord {
   decision: "allow" | "deny" | "error";
@@ -32,6 +35,10 @@ export interface AuditRecord {
   key_metadata_source?: KeyMetadataSource;
   /** The key's type in Kinde's metadata (`user`, `organization`, `environment`, or whatever Kinde sent). */
   key_type?: string;
+  /** When Kinde created the key (`created_on` in its metadata, as Kinde sent it), when the rules needed the metadata. */
+  key_created_on?: string;
+  /** Whole days since `key_created_on`, added by the writer: what rotation queries filter on. */
+  key_age_days?: number;
   /** Set when the DynamoDB cache was skipped for the key's metadata. */
   key_metadata_cache_error?: string;
   /** The usage-plan tier the request is metered under. */
@@ -46,10 +53,13 @@ export interface AuditRecord {
 
 export type AuditWriter = (record: AuditRecord) => void;
 
-export function stdoutAuditWriter(service = "keygate-authorizer"): AuditWriter {
+export function stdoutAuditWriter(service = "keygate-authorizer", now: () => number = Date.now): AuditWriter {
   return (record) => {
     const level = record.decision === "error" ? "ERROR" : "INFO";
-    const line = JSON.stringify({ timestamp: new Date().toISOString(), level, service, message: "authorizer decision", ...record });
+    const at = now();
+    const age = record.key_created_on !== undefined ? keyAgeDays(record.key_created_on, at) : undefined;
+    const full = age !== undefined ? { ...record, key_age_days: age } : record;
+    const line = withMembers(JSON.stringify({ timestamp: new Date(at).toISOString(), level, service, message: "authorizer decision", ...full }), auditMetricsJson(full, at));
     process.stdout.write(`${line}\n`);
   };
 }

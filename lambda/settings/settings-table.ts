@@ -50,6 +50,13 @@ const SECRET_ARN: WordRule = {
   many: "Secrets Manager secret ARNs",
   rule: "`arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME`",
 };
+// CloudWatch alarm actions take standard SNS topics (not FIFO ones).
+const SNS_TOPIC_ARN: WordRule = {
+  pattern: /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/,
+  one: "an SNS topic ARN",
+  many: "SNS topic ARNs",
+  rule: "`arn:aws:sns:REGION:ACCOUNT:NAME` (a standard topic)",
+};
 
 /** CloudWatch Logs accepts only these retention periods; 0 means never expire. */
 export const LOG_RETENTION_DAYS = [0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
@@ -304,6 +311,61 @@ export const SETTINGS = {
     stackKey: "auditLogMetrics",
     default: true,
     doc: "A metric filter counting decisions by `decision` and `reason` (namespace `Keygate`).",
+  }),
+  alarmsEnabled: spec({
+    kind: boolean,
+    arg: "alarms.enabled",
+    stackKey: "alarms",
+    default: true,
+    doc: "CloudWatch alarms on the authorizer: failing or timing out, verification unavailable, a spike of denials, throttling, p99 latency (docs/operations.md).",
+  }),
+  alarmTopicArn: spec({
+    kind: text({ word: SNS_TOPIC_ARN }),
+    arg: "alarms.topicArn",
+    stackKey: "alarmTopicArn",
+    doc: "SNS topic the alarms notify when they fire and when they recover. Unset: the alarms only change state.",
+  }),
+  alarmUnavailablePerFiveMinutes: spec({
+    kind: integer(1, 1_000_000),
+    arg: "alarms.unavailablePerFiveMinutes",
+    stackKey: "alarmUnavailablePerFiveMinutes",
+    default: 10,
+    doc: "Requests answered 503 because Kinde could not be asked (`upstream_unavailable`) in five minutes that raise the verification-unavailable alarm.",
+  }),
+  alarmDenialsPerFiveMinutes: spec({
+    kind: integer(1, 100_000_000),
+    arg: "alarms.denialsPerFiveMinutes",
+    stackKey: "alarmDenialsPerFiveMinutes",
+    default: 1_000,
+    doc: "Denials in five minutes that raise the denial-spike alarm (a brute-force signal); set it above your normal rate of refused requests.",
+  }),
+  alarmP99LatencyMs: spec({
+    kind: integer(10, 900_000),
+    arg: "alarms.p99LatencyMs",
+    stackKey: "alarmP99LatencyMs",
+    default: 1_000,
+    doc: "The authorizer's p99 duration, milliseconds, above which (for 15 minutes) the latency alarm fires.",
+  }),
+  dashboard: spec({
+    kind: boolean,
+    arg: "dashboard",
+    stackKey: "dashboard",
+    default: true,
+    doc: "A CloudWatch dashboard of decisions, verdict sources, Kinde calls, latency, top users and top refused keys and addresses; its URL is the `dashboardUrl` output.",
+  }),
+  contributorInsights: spec({
+    kind: boolean,
+    arg: "contributorInsights",
+    stackKey: "contributorInsights",
+    default: true,
+    doc: "Contributor Insights rules on the audit log: top users by requests, top key fingerprints and source IPs by denials (billed per rule and matched record).",
+  }),
+  savedQueries: spec({
+    kind: boolean,
+    arg: "savedQueries",
+    stackKey: "savedQueries",
+    default: true,
+    doc: "Saved Logs Insights queries for the audit log (a user's decisions, denials by reason, a key's last use, idle and old keys).",
   }),
   pointInTimeRecovery: spec({
     kind: boolean,

@@ -1,3 +1,5 @@
+import { usageEventMetricsJson, withMembers } from "../audit/embedded-metrics";
+
 /**
  * What run-time provisioning did to API Gateway keys, one JSON line each, beside the audit records.
  * Key values are never logged (they are what API Gateway meters by); key ids are.
@@ -21,10 +23,12 @@ export interface UsageEvent {
 
 export type UsageEventWriter = (event: UsageEvent) => void;
 
-export function stdoutUsageEventWriter(service = "keygate-authorizer"): UsageEventWriter {
+export function stdoutUsageEventWriter(service = "keygate-authorizer", now: () => number = Date.now): UsageEventWriter {
   return (event) => {
     const level = event.event === "possible_orphan" || event.event === "slot_not_released" ? "WARN" : "INFO";
-    const line = JSON.stringify({ timestamp: new Date().toISOString(), level, service, message: "usage key event", ...event });
+    const at = now();
+    // The line also counts the event in CloudWatch (`UsageKeyEvents` by `event`, namespace Keygate).
+    const line = withMembers(JSON.stringify({ timestamp: new Date(at).toISOString(), level, service, message: "usage key event", ...event }), usageEventMetricsJson(at));
     process.stdout.write(`${line}\n`);
   };
 }

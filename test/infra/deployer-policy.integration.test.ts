@@ -7,7 +7,7 @@ import { mockPulumi, registrationsSettled, valueOf, type MockedProgram } from ".
 // docs/deployer-policy.json is what the README tells a deployer to attach. This program makes the
 // component create every resource type it can (a program API with the demo route, an API by id,
 // usage plans with fixed users and provisioning, OpenAPI, a KMS-encrypted audit log, the metric
-// filter, the web ACL on every stage), and each type it registers must map to the IAM actions that create, read, update and
+// filter, the web ACL on every stage, alarms with a topic, the dashboard, Contributor Insights rules, saved queries), and each type it registers must map to the IAM actions that create, read, update and
 // delete it, all of them allowed by the document.
 
 interface PolicyStatement {
@@ -111,6 +111,28 @@ const ACTIONS_BY_TYPE: Record<string, readonly string[]> = {
     "logs:ListTagsLogGroup",
   ],
   "aws:cloudwatch/logMetricFilter:LogMetricFilter": ["logs:PutMetricFilter", "logs:DescribeMetricFilters", "logs:DeleteMetricFilter"],
+  "aws:cloudwatch/metricAlarm:MetricAlarm": [
+    "cloudwatch:PutMetricAlarm",
+    "cloudwatch:DescribeAlarms",
+    "cloudwatch:DeleteAlarms",
+    "cloudwatch:TagResource",
+    "cloudwatch:UntagResource",
+    "cloudwatch:ListTagsForResource",
+  ],
+  "aws:cloudwatch/dashboard:Dashboard": ["cloudwatch:PutDashboard", "cloudwatch:GetDashboard", "cloudwatch:DeleteDashboards"],
+  // A rule's state is changed with Enable/DisableInsightRules; DescribeInsightRules has no resource-level permission.
+  "aws:cloudwatch/contributorInsightRule:ContributorInsightRule": [
+    "cloudwatch:PutInsightRule",
+    "cloudwatch:DescribeInsightRules",
+    "cloudwatch:DeleteInsightRules",
+    "cloudwatch:EnableInsightRules",
+    "cloudwatch:DisableInsightRules",
+    "cloudwatch:TagResource",
+    "cloudwatch:UntagResource",
+    "cloudwatch:ListTagsForResource",
+  ],
+  // Saved queries have no ARN to scope to.
+  "aws:cloudwatch/queryDefinition:QueryDefinition": ["logs:PutQueryDefinition", "logs:DescribeQueryDefinitions", "logs:DeleteQueryDefinition"],
   // API Gateway's IAM actions are its HTTP verbs; tags are written with PUT /tags/{arn}.
   "aws:apigateway/restApi:RestApi": [...apiGatewayReadWrite, "apigateway:PUT"],
   "aws:apigateway/resource:Resource": apiGatewayReadWrite,
@@ -182,6 +204,7 @@ beforeAll(async () => {
     ],
     openApi: true,
     auditLog: { retentionInDays: 90, kmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/audit", metrics: true },
+    alarms: { topicArn: "arn:aws:sns:eu-west-1:123456789012:keygate-oncall" },
     cacheTable: { pointInTimeRecovery: true, deletionProtection: true },
     tags: { team: "platform" },
     waf: { requestsPerFiveMinutesPerIp: 2_000 },
@@ -225,6 +248,10 @@ describe("docs/deployer-policy.json", () => {
         "aws:apigateway/stage:Stage",
         "aws:wafv2/webAcl:WebAcl",
         "aws:wafv2/webAclAssociation:WebAclAssociation",
+        "aws:cloudwatch/metricAlarm:MetricAlarm",
+        "aws:cloudwatch/dashboard:Dashboard",
+        "aws:cloudwatch/contributorInsightRule:ContributorInsightRule",
+        "aws:cloudwatch/queryDefinition:QueryDefinition",
       ]),
     );
     expect(program.all("aws:iam/role:Role")).toHaveLength(2);
@@ -249,9 +276,13 @@ describe("docs/deployer-policy.json", () => {
     for (const type of ["aws:lambda/function:Function", "aws:iam/role:Role", "aws:dynamodb/table:Table", "aws:cloudwatch/logGroup:LogGroup", "aws:secretsmanager/secret:Secret", "aws:wafv2/webAcl:WebAcl"]) {
       for (const resource of program.all(type)) expect(String(resource.state.name), type).toMatch(/^keygate-/);
     }
+    for (const alarm of program.all("aws:cloudwatch/metricAlarm:MetricAlarm")) expect(String(alarm.state.name)).toMatch(/^keygate-/);
+    expect(String(program.one("aws:cloudwatch/dashboard:Dashboard").inputs.dashboardName)).toMatch(/^keygate-/);
+    for (const rule of program.all("aws:cloudwatch/contributorInsightRule:ContributorInsightRule")) expect(String(rule.inputs.ruleName)).toMatch(/^keygate-/);
+    // These statements hold only actions that cannot be scoped to a resource.
     // API Gateway's resources (the web ACL's stages among them) are named by path, not by name.
-    const unnamed = ["ListLogGroups", "ApiGateway", "WebAclStages"];
-    const namedResources = policy.Statement.filter((statement) => !unnamed.includes(statement.Sid ?? "")).flatMap((statement) => asList(statement.Resource));
+    const unscoped = new Set(["ListLogGroups", "ApiGateway", "WebAclStages", "InsightRulesAndSavedQueries"]);
+    const namedResources = policy.Statement.filter((statement) => !unscoped.has(statement.Sid ?? "")).flatMap((statement) => asList(statement.Resource));
     for (const arn of namedResources) expect(arn).toMatch(/[:/]keygate-\*(:\*)?$/);
   });
 

@@ -72,9 +72,10 @@ describe("the stack with no restApiIds", () => {
   });
 
   it("exports the demo URL and the component's outputs, and no secret", async () => {
-    expect(Object.keys(outputs).sort()).toEqual(["apis", "auditLogGroupName", "authorizerIds", "demoUrl", "functionArn", "functionName", "secretArn", "tableName"]);
+    expect(Object.keys(outputs).sort()).toEqual(["apis", "auditLogGroupName", "authorizerIds", "dashboardUrl", "demoUrl", "functionArn", "functionName", "secretArn", "tableName"]);
     const api = program.one("aws:apigateway/restApi:RestApi");
     expect(await valueOf(outputs.demoUrl as never)).toBe(`https://${api.id}.execute-api.eu-west-1.amazonaws.com/demo/whoami`);
+    expect(await valueOf(outputs.dashboardUrl as never)).toBe("https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards:name=keygate-test");
     const values = await Promise.all(
       Object.values(outputs).map((value) => (Array.isArray(value) ? Promise.all(value.map((item) => valueOf(item as never))) : valueOf(value as never))),
     );

@@ -101,7 +101,7 @@ describe("the stack's usage keys", () => {
   });
 
   it("exports each tier's plan id, and no key value", async () => {
-    expect(Object.keys(outputs).sort()).toEqual(["apis", "auditLogGroupName", "authorizerIds", "demoUrl", "functionArn", "functionName", "secretArn", "tableName", "usagePlanIds"]);
+    expect(Object.keys(outputs).sort()).toEqual(["apis", "auditLogGroupName", "authorizerIds", "dashboardUrl", "demoUrl", "functionArn", "functionName", "secretArn", "tableName", "usagePlanIds"]);
     expect(await valueOf(outputs.usagePlanIds as never)).toEqual({ free: plan("free").id, pro: plan("pro").id });
     const values = await Promise.all(
       Object.values(outputs).map((value) => (Array.isArray(value) ? Promise.all(value.map((item) => valueOf(item as never))) : valueOf(value as never))),

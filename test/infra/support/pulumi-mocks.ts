@@ -99,6 +99,16 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
         state: { invokeUrl: `https://${restApi}.execute-api.${MOCK_REGION}.amazonaws.com/${stageName}`, executionArn: `${arn("execute-api", restApi)}/${stageName}` },
       };
     }
+    case "aws:cloudwatch/metricAlarm:MetricAlarm": {
+      const alarmName = typeof inputs.name === "string" ? inputs.name : `${name}-${hash(name, 7)}`;
+      return { id: alarmName, state: { name: alarmName, arn: arn("cloudwatch", `alarm:${alarmName}`) } };
+    }
+    case "aws:cloudwatch/dashboard:Dashboard":
+      return { id: String(inputs.dashboardName), state: { dashboardArn: `arn:${MOCK_PARTITION}:cloudwatch::${MOCK_ACCOUNT}:dashboard/${String(inputs.dashboardName)}` } };
+    case "aws:cloudwatch/contributorInsightRule:ContributorInsightRule":
+      return { id: String(inputs.ruleName), state: { resourceArn: arn("cloudwatch", `insight-rule/${String(inputs.ruleName)}`) } };
+    case "aws:cloudwatch/queryDefinition:QueryDefinition":
+      return { id: hash(`query/${name}`, 36), state: { queryDefinitionId: hash(`query/${name}`, 36) } };
     default:
       return { id: `${name}-id`, state: "name" in inputs || type.startsWith("aws:iam/") ? { name: physicalName } : {} };
   }
