@@ -78,6 +78,24 @@ function filesUnder(dir: string): string[] {
     .map((entry) => relative(dir, join(entry.parentPath, entry.name)));
 }
 
+/**
+ * npm installs a dependency written as an alias (`"docker-classic": "npm:@pulumi/docker@3.6.1"`, one of
+ * @pulumi/awsx's) only after reading the registry's index of the aliased package, which `npm ci` does not
+ * keep in its cache: offline, that install fails. The program overrides each alias with a tarball of the
+ * copy Keygate's own install holds, so nothing is asked of the registry.
+ */
+async function localCopiesOfAliases(lock: Lockfile): Promise<Record<string, string>> {
+  const overrides: Record<string, string> = {};
+  for (const [path, entry] of Object.entries(lock.packages)) {
+    const name = path.slice(path.lastIndexOf("node_modules/") + "node_modules/".length);
+    if (path === "" || typeof entry.name !== "string" || entry.name === name) continue;
+    const { stdout } = await run("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", scratch, join(root, path)], { cwd: scratch });
+    const [packedAlias] = JSON.parse(stdout) as { filename: string }[];
+    overrides[name] = `file:${join(scratch, packedAlias!.filename)}`;
+  }
+  return overrides;
+}
+
 beforeAll(async () => {
   // npm pack runs `prepare` (npm run build) first, as publishing and installing from git do.
   const { stdout } = await run("npm", ["pack", "--json", "--pack-destination", scratch], { cwd: root, maxBuffer: 64 * 1024 * 1024 });
@@ -89,9 +107,11 @@ beforeAll(async () => {
   // A TypeScript Pulumi program of its own, as `pulumi new typescript` makes one.
   const dependencies = { ...repoManifest.dependencies };
   const devDependencies = { "@types/node": repoManifest.devDependencies["@types/node"]! };
-  const lock = consumerLockfile(JSON.parse(readFileSync(join(root, "package-lock.json"), "utf8")) as Lockfile, "program", dependencies, devDependencies);
+  const keygateLock = JSON.parse(readFileSync(join(root, "package-lock.json"), "utf8")) as Lockfile;
+  const lock = consumerLockfile(keygateLock, "program", dependencies, devDependencies);
   mkdirSync(program);
-  writeFileSync(join(program, "package.json"), JSON.stringify({ name: "program", private: true, main: "bin/index.js", dependencies, devDependencies }, null, 2));
+  const overrides = await localCopiesOfAliases(lock);
+  writeFileSync(join(program, "package.json"), JSON.stringify({ name: "program", private: true, main: "bin/index.js", dependencies, devDependencies, overrides }, null, 2));
   writeFileSync(join(program, "package-lock.json"), JSON.stringify(lock, null, 2));
   writeFileSync(join(program, "Pulumi.yaml"), "name: program\nruntime: nodejs\n");
   writeFileSync(join(program, "index.ts"), PROGRAM);
