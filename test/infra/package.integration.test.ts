@@ -56,7 +56,7 @@ let diagnostics: string[];
 let unexported: string[];
 
 /** Every file a `require("./...")` chain reaches from `entry`, relative to `base`. */
-function requiredFrom(entry: string, base: string): Set<string> {
+function reachedFrom(entry: string, base: string): Set<string> {
   const reached = new Set<string>();
   const pending = [entry];
   while (pending.length > 0) {
@@ -64,9 +64,13 @@ function requiredFrom(entry: string, base: string): Set<string> {
     const name = relative(base, file);
     if (reached.has(name)) continue;
     reached.add(name);
-    for (const [, specifier] of readFileSync(file, "utf8").matchAll(/require\("(\.{1,2}\/[^"]+)"\)/g)) {
-      const target = resolve(dirname(file), specifier!);
-      pending.push(target.endsWith(".js") ? target : `${target}.js`);
+    // What the module requires at run time, and what its declarations import for their types: both
+    // must ship (TypeScript emits a module reached for its types alone as well).
+    const declarations = file.replace(/\.js$/, ".d.ts");
+    const sources = [readFileSync(file, "utf8"), existsSync(declarations) ? readFileSync(declarations, "utf8") : ""].join("\n");
+    for (const [, specifier] of sources.matchAll(/(?:require\(|from |import\()"(\.{1,2}\/[^"]+)"/g)) {
+      const target = resolve(dirname(file), specifier!).replace(/\.js$/, "");
+      pending.push(`${target}.js`);
     }
   }
   return reached;
@@ -142,9 +146,9 @@ describe("the package", () => {
     expect(packed.filter((path) => !/\.(js|d\.ts)$/.test(path))).toEqual(["README.md", "dist/authorizer/index.mjs", "package.json"]);
   });
 
-  it("has in dist/lib exactly what the library's entry and the keygate command require: no stack program, no demo API, no local gateway", () => {
+  it("has in dist/lib exactly what the library's entry and the keygate command reach, for their code or their types: no stack program, no demo API, no local gateway", () => {
     const lib = join(installed, "dist", "lib");
-    const reached = new Set([...requiredFrom(join(lib, "infra", "index.js"), lib), ...requiredFrom(join(lib, "cli", "main.js"), lib)]);
+    const reached = new Set([...reachedFrom(join(lib, "infra", "index.js"), lib), ...reachedFrom(join(lib, "cli", "main.js"), lib)]);
     const declarations = [...reached].map((file) => file.replace(/\.js$/, ".d.ts"));
     expect(filesUnder(lib).sort()).toEqual([...reached, ...declarations].sort());
     for (const outside of ["infra/stack.js", "infra/keygate-stack.js", "infra/stack-config.js", "infra/demo-api.js"]) expect(reached).not.toContain(outside);
