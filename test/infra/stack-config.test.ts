@@ -93,7 +93,8 @@ describe("reading the stack configuration", () => {
         "cacheTtlSeconds", "negativeCacheTtlSeconds", "memoryCacheTtlSeconds", "staleIfErrorSeconds", "verifyTimeoutMs", "dynamoDbTimeoutMs",
         "memoryCacheMaxEntries", "failedKeysPerIpPerMinute", "kindeApiIds", "keyMetadataTtlSeconds", "acceptKeysForAnyApi", "requiredScopes", "wafRequestsPerFiveMinutesPerIp", "allowOrgKeys", "routeScopes", "authorizerType", "authorizerResultTtlSeconds", "memorySizeMb",
         "auditLogRetentionDays", "auditLogKmsKeyArn", "auditLogMetrics", "cacheTablePointInTimeRecovery", "cacheTableDeletionProtection", "tags",
-        "usagePlans",
+        "usagePlans", "alarms", "alarmTopicArn", "alarmUnavailablePerFiveMinutes", "alarmDenialsPerFiveMinutes", "alarmP99LatencyMs",
+        "dashboard", "contributorInsights", "savedQueries",
       ].sort(),
     );
   });

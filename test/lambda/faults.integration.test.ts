@@ -153,12 +153,18 @@ describe("stored verdicts are bounded on read", () => {
     ["valid stored as a string", { ...good, valid: { S: "true" } }],
     ["a verifiedAt stored as a string", { ...good, verifiedAt: { S: String(now) } }],
     ["a scope that is not a string", { ...good, scopes: { L: [{ S: "read:profile" }, { N: "1" }] } }],
-    ["a userId that is not a string", { ...good, userId: { N: "7" } }],
+    ["a freshUntil stored as a string", { ...good, freshUntil: { S: String(now + 300_000) } }],
   ])("treats an item with %s as a miss", async (_name, item) => {
     await aws.client.send(new PutItemCommand({ TableName: aws.tableName, Item: { pk: { S: itemKey(hashKey(UNKNOWN)) }, ...item } }));
     const c = container({}, new FakeClock(now));
     expect(await c.answer(UNKNOWN)).toBe("401");
     expect(c.last().verdict_source).toBe("kinde");
+  });
+
+  it("cannot even store a userId or keyId that is not a string: the table's indexes refuse it", async () => {
+    for (const item of [{ ...good, userId: { N: "7" } }, { ...good, keyId: { N: "7" } }]) {
+      await expect(aws.client.send(new PutItemCommand({ TableName: aws.tableName, Item: { pk: { S: itemKey(hashKey(UNKNOWN)) }, ...item } }))).rejects.toThrow(/Type mismatch for Index Key/);
+    }
   });
 
   it("still reads the well-formed item those cases were made from", async () => {
