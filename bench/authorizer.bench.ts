@@ -105,7 +105,7 @@ async function main(): Promise<void> {
   await dynamo.stop();
 
   const bundlePath = join(packageRoot(), "dist", "authorizer", "index.mjs");
-  const bundleBytes = await bundleAuthorizer(bundlePath);
+  const bundleBytes = (await bundleAuthorizer(bundlePath)).files[0]!.bytes;
   const loads = Array.from({ length: 5 }, () => bundleLoad(bundlePath, kindeUrl)).sort((a, b) => a.ms - b.ms);
 
   console.log("\nKeygate authorizer benchmark (in-process handler, loopback dynalite and Kinde emulator)\n");

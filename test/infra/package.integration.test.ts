@@ -72,6 +72,24 @@ function requiredFrom(entry: string, base: string): Set<string> {
   return reached;
 }
 
+/** Every chunk an ES module bundle reaches through `./chunks/...` imports, static or dynamic. */
+function importedChunks(entry: string): Set<string> {
+  const reached = new Set<string>();
+  const pending = [entry];
+  while (pending.length > 0) {
+    const file = pending.pop()!;
+    if (!existsSync(file)) continue;
+    for (const [, specifier] of readFileSync(file, "utf8").matchAll(/["'](\.{1,2}\/(?:chunks\/)?[\w-]+\.mjs)["']/g)) {
+      const target = resolve(dirname(file), specifier!);
+      if (!reached.has(target)) {
+        reached.add(target);
+        pending.push(target);
+      }
+    }
+  }
+  return reached;
+}
+
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((entry) => entry.isFile())
@@ -117,9 +135,16 @@ beforeAll(async () => {
 }, 600_000);
 
 describe("the package", () => {
-  it("holds the library, its declarations and the authorizer bundle, and nothing else", () => {
-    expect(packed.filter((path) => !path.startsWith("dist/lib/"))).toEqual(["README.md", "dist/authorizer/index.mjs", "package.json"]);
-    expect(packed.filter((path) => !/\.(js|d\.ts)$/.test(path))).toEqual(["README.md", "dist/authorizer/index.mjs", "package.json"]);
+  it("holds the library, its declarations and the authorizer bundle with every chunk it imports, and nothing else", () => {
+    const chunks = filesUnder(join(root, "dist", "authorizer", "chunks")).map((name) => `dist/authorizer/chunks/${name}`);
+    expect(chunks.length).toBeGreaterThan(0);
+    const bundle = ["dist/authorizer/index.mjs", ...chunks].sort();
+    expect(packed.filter((path) => !path.startsWith("dist/lib/"))).toEqual(["README.md", ...bundle, "package.json"]);
+    expect(packed.filter((path) => !/\.(js|d\.ts)$/.test(path))).toEqual(["README.md", ...bundle, "package.json"]);
+    // Every file the installed handler module can import, statically or lazily, is in the package.
+    const imported = importedChunks(join(installed, "dist", "authorizer", "index.mjs"));
+    expect(imported.size).toBeGreaterThan(0);
+    for (const file of imported) expect(existsSync(file), file).toBe(true);
   });
 
   it("has in dist/lib exactly what the library's entry requires: no stack program, no demo API", () => {
