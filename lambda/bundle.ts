@@ -36,18 +36,21 @@ export function nodeBundleOptions(entry: string, outfile: string): BuildOptions 
 }
 
 /**
- * The SDK clients import their default credential chain statically, so a client given other
- * credentials still carries the whole chain. This puts Keygate's environment-first provider in
- * its place; that provider imports the real chain lazily, into a chunk of its own.
+ * Two substitutions that keep the AWS SDK out of every cold start:
+ * - the authorizer's `@aws-sdk/client-dynamodb` is Keygate's own small client (lambda/aws/dynamodb-client.ts);
+ * - the SDK clients import their default credential chain statically, so a client given other
+ *   credentials would still carry the whole chain: Keygate's environment-first provider takes its
+ *   place, and imports the real chain lazily, into a chunk of its own.
  */
-function environmentFirstCredentials(root: string): Plugin {
-  const provider = join(root, "lambda", "aws", "environment-first-credentials.ts");
+function keygateAwsModules(root: string): Plugin {
+  const inDependency = (importer: string) => /[\\/]node_modules[\\/]/.test(importer);
+  const dynamodb = join(root, "lambda", "aws", "dynamodb-client.ts");
+  const credentials = join(root, "lambda", "aws", "environment-first-credentials.ts");
   return {
-    name: "environment-first-credentials",
+    name: "keygate-aws-modules",
     setup(build) {
-      build.onResolve({ filter: /^@aws-sdk\/credential-provider-node$/ }, (args) =>
-        /[\\/]node_modules[\\/]/.test(args.importer) ? { path: provider } : undefined,
-      );
+      build.onResolve({ filter: /^@aws-sdk\/client-dynamodb$/ }, (args) => (inDependency(args.importer) ? undefined : { path: dynamodb }));
+      build.onResolve({ filter: /^@aws-sdk\/credential-provider-node$/ }, (args) => (inDependency(args.importer) ? { path: credentials } : undefined));
     },
   };
 }
@@ -59,7 +62,7 @@ function environmentFirstCredentials(root: string): Plugin {
  */
 export function authorizerBuildOptions(outfile: string): BuildOptions & { metafile: true } {
   const root = packageRoot();
-  return { ...nodeBundleOptions(join(root, "lambda", "index.ts"), outfile), plugins: [environmentFirstCredentials(root)] };
+  return { ...nodeBundleOptions(join(root, "lambda", "index.ts"), outfile), plugins: [keygateAwsModules(root)] };
 }
 
 export interface BuiltFile {

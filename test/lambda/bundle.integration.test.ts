@@ -105,7 +105,7 @@ describe("the authorizer bundle", () => {
     expect(stdout).not.toContain(KEY);
   });
 
-  it("uses its bundled AWS SDK clients: the secret from Secrets Manager, verdicts in DynamoDB", async () => {
+  it("reads the secret with its bundled Secrets Manager client and keeps verdicts in DynamoDB with its own client", async () => {
     const env = {
       KINDE_DOMAIN: kinde.url,
       KINDE_M2M_CLIENT_ID: "bundle",
