@@ -176,14 +176,19 @@ describe("a TypeScript Pulumi program using it", () => {
     expect(unexported).toEqual([]);
   });
 
-  it("constructs the component from the installed package, deploying the bundle it ships", async () => {
+  it("constructs the component from the installed package, deploying the bundle it ships with its chunks", async () => {
     copyFileSync(join(__dirname, "support", "run-with-mocks.cjs"), join(program, "run-with-mocks.cjs"));
     const { stdout } = await run(process.execPath, [join(program, "run-with-mocks.cjs"), join(program, "bin", "index.js")], { cwd: program, maxBuffer: 16 * 1024 * 1024 });
     const result = JSON.parse(stdout.trim().split("\n").pop()!) as { resources: { type: string; name: string }[]; code: Record<string, string>; error?: string };
     expect(result.error).toBeUndefined();
     const types = result.resources.map((resource) => resource.type);
     for (const type of ["keygate:index:UserKeyAuthorizer", "aws:lambda/function:Function", "aws:dynamodb/table:Table", "aws:apigateway/authorizer:Authorizer"]) expect(types).toContain(type);
-    expect(result.code).toEqual({ "index.mjs": join(installed, "dist", "authorizer", "index.mjs") });
-    expect(readFileSync(result.code["index.mjs"]!)).toEqual(readFileSync(join(root, "dist", "authorizer", "index.mjs")));
+    // The handler module and every chunk beside it, from the installed package, the same bytes as built.
+    const built = ["index.mjs", ...filesUnder(join(root, "dist", "authorizer", "chunks")).map((name) => `chunks/${name}`)].sort();
+    expect(Object.keys(result.code).sort()).toEqual(built);
+    for (const name of built) {
+      expect(result.code[name]).toBe(join(installed, "dist", "authorizer", name));
+      expect(readFileSync(result.code[name]!)).toEqual(readFileSync(join(root, "dist", "authorizer", name)));
+    }
   });
 });
