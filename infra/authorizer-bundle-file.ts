@@ -4,7 +4,13 @@ import { join } from "node:path";
 /** The archive holds `index.mjs`, whose `handler` export is the authorizer. */
 export const AUTHORIZER_FILE = "index.mjs";
 
-/** Where `npm run build` writes the authorizer bundle, which the package ships. */
+/**
+ * Beside `index.mjs`, the chunks it imports only when a configuration needs them. The package ships
+ * and the function deploys them with it.
+ */
+export const AUTHORIZER_CHUNKS_DIR = "chunks";
+
+/** Where `npm run build` writes the authorizer bundle's handler module, which the package ships. */
 export function authorizerBundlePath(root: string): string {
   return join(root, "dist", "authorizer", AUTHORIZER_FILE);
 }

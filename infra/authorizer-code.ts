@@ -1,9 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import { AUTHORIZER_FILE, authorizerBundleIsStale, authorizerBundlePath } from "./authorizer-bundle-file";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { AUTHORIZER_CHUNKS_DIR, AUTHORIZER_FILE, authorizerBundleIsStale, authorizerBundlePath } from "./authorizer-bundle-file";
 import { packageRoot } from "./package-root";
 
 export { AUTHORIZER_FILE };
@@ -12,17 +12,21 @@ export const AUTHORIZER_HANDLER = "index.handler";
 
 export interface AuthorizerBundle {
   archive: pulumi.asset.AssetArchive;
-  /** The bundle deployed: dist/authorizer/index.mjs of the package. */
+  /** The handler module deployed: dist/authorizer/index.mjs of the package. */
   path: string;
-  /** SHA-256 of the bundle, hex: changes exactly when the deployed code does. */
+  /** Every file the archive holds, by its name in the archive: `index.mjs` and `chunks/*.mjs`. */
+  files: Record<string, string>;
+  /** SHA-256 over the archive's file names and contents, hex: changes exactly when the deployed code does. */
   sha256: string;
+  /** The archive's files together. */
   bytes: number;
 }
 
 let built: AuthorizerBundle | undefined;
 
 /**
- * The authorizer's code, as the package ships it: dist/authorizer/index.mjs, built by `npm run
+ * The authorizer's code, as the package ships it: dist/authorizer/index.mjs and the chunks it
+ * imports when a configuration needs them (dist/authorizer/chunks/), built by `npm run
  * build` (which `prepare` runs on install from git, and `npm pack` before packing). An installed
  * Keygate needs neither the authorizer's sources nor esbuild at `pulumi up`. In a clone whose
  * bundle is missing or older than lambda/, the bundle is first rebuilt by `npm run build`'s own
@@ -36,14 +40,34 @@ export function authorizerBundle(): AuthorizerBundle {
   if (!existsSync(path)) {
     throw new Error(`Keygate's authorizer bundle is missing (${path}): run \`npm run build\` in ${root}, or reinstall Keygate`);
   }
-  const contents = readFileSync(path);
+  const files = authorizerFiles(path);
+  const hash = createHash("sha256");
+  let bytes = 0;
+  for (const [name, file] of Object.entries(files)) {
+    const contents = readFileSync(file);
+    hash.update(`${name}\0${contents.byteLength}\0`).update(contents);
+    bytes += contents.byteLength;
+  }
   built = {
-    archive: new pulumi.asset.AssetArchive({ [AUTHORIZER_FILE]: new pulumi.asset.FileAsset(path) }),
+    archive: new pulumi.asset.AssetArchive(Object.fromEntries(Object.entries(files).map(([name, file]) => [name, new pulumi.asset.FileAsset(file)]))),
     path,
-    sha256: createHash("sha256").update(contents).digest("hex"),
-    bytes: contents.byteLength,
+    files,
+    sha256: hash.digest("hex"),
+    bytes,
   };
   return built;
+}
+
+/**
+ * The handler module and its chunks, by their names in the archive, in a stable order. The build
+ * removes chunks of earlier builds, so the chunks folder holds exactly what the module may import.
+ */
+export function authorizerFiles(handlerPath: string): Record<string, string> {
+  const files: Record<string, string> = { [AUTHORIZER_FILE]: handlerPath };
+  const chunks = join(dirname(handlerPath), AUTHORIZER_CHUNKS_DIR);
+  if (!existsSync(chunks)) return files;
+  for (const name of readdirSync(chunks).filter((file) => file.endsWith(".mjs")).sort()) files[`${AUTHORIZER_CHUNKS_DIR}/${name}`] = join(chunks, name);
+  return files;
 }
 
 /**

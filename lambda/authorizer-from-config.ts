@@ -13,7 +13,8 @@ import { KindeKeyMetadataClient } from "./kinde/key-metadata-client";
 import { KeyMetadataResolver } from "./kinde/key-metadata-resolver";
 import { M2MTokenProvider } from "./kinde/m2m-token";
 import { KindeVerifyClient } from "./kinde/verify-client";
-import { usageKeyResolverFromConfig, type UsageWiringOptions } from "./usage/usage-from-config";
+import { lazyUsageKeyResolver } from "./usage/lazy-usage-key-resolver";
+import type { UsageWiringOptions } from "./usage/usage-from-config";
 import { VerdictResolver } from "./verdict/verdict-resolver";
 
 /** The container's clock, randomness and AWS clients; tests replace them to drive time and faults. */
@@ -65,6 +66,6 @@ export function authorizerFromConfig(
     timeoutMs: config.verifyTimeoutMs,
     now,
   });
-  const usage = usageKeyResolverFromConfig(config, dynamodb, usageOptions);
+  const usage = lazyUsageKeyResolver(config, dynamodb, usageOptions);
   return createAuthorizer({ config, verdicts, keyMetadata, audit, breaker, ...(usage ? { usage } : {}) });
 }

@@ -1,21 +1,24 @@
-import { build, type BuildOptions } from "esbuild";
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { authorizerBundlePath } from "../infra/authorizer-bundle-file";
+import { build, type BuildOptions, type Metafile, type Plugin } from "esbuild";
+import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { basename, dirname, join, relative, resolve } from "node:path";
+import { AUTHORIZER_CHUNKS_DIR, authorizerBundlePath } from "../infra/authorizer-bundle-file";
 import { packageRoot } from "../infra/package-root";
 
 export { packageRoot };
 
 /**
- * esbuild options for the authorizer: one minified ESM file exporting `handler`, for the Lambda
- * Node 22 runtime (and loadable by Node 20 for local use). The AWS SDK is bundled rather than
- * taken from the runtime, so the deployed code is exactly what was tested.
+ * esbuild options shared by the authorizer and anything measured against it: minified ESM for the
+ * Lambda Node 22 runtime (and loadable by Node 20 for local use), with code behind a dynamic
+ * `import()` split into chunks that load only when that import runs. The AWS SDK is bundled rather
+ * than taken from the runtime, so the deployed code is exactly what was tested.
  */
-export function authorizerBuildOptions(outfile: string): BuildOptions {
-  const root = packageRoot();
+export function nodeBundleOptions(entry: string, outfile: string): BuildOptions & { metafile: true } {
   return {
-    entryPoints: [join(root, "lambda", "index.ts")],
-    outfile,
+    entryPoints: [{ in: entry, out: basename(outfile, ".mjs") }],
+    outdir: dirname(outfile),
+    outExtension: { ".js": ".mjs" },
+    splitting: true,
+    chunkNames: `${AUTHORIZER_CHUNKS_DIR}/[name]-[hash]`,
     bundle: true,
     platform: "node",
     // Prefer the ES module builds of dependencies (the AWS SDK ships both): they tree-shake, the CommonJS ones do not.
@@ -26,32 +29,90 @@ export function authorizerBuildOptions(outfile: string): BuildOptions {
     sourcemap: false,
     legalComments: "none",
     logLevel: "warning",
+    metafile: true,
     // Some bundled CommonJS dependencies call require() for Node built-ins.
     banner: { js: "import { createRequire as __keygateRequire } from 'node:module'; const require = __keygateRequire(import.meta.url);" },
   };
 }
 
 /**
- * Builds the authorizer bundle and returns its size in bytes. The file is written whole and renamed
- * into place, so a reader at the same moment (a Pulumi program, `npm start`, another build) sees
- * the old bundle or the new one, never half of one.
+ * Two substitutions that keep the AWS SDK out of every cold start:
+ * - the authorizer's `@aws-sdk/client-dynamodb` is Keygate's own small client (lambda/aws/dynamodb-client.ts);
+ * - the SDK clients import their default credential chain statically, so a client given other
+ *   credentials would still carry the whole chain: Keygate's environment-first provider takes its
+ *   place, and imports the real chain lazily, into a chunk of its own.
  */
-export async function bundleAuthorizer(outfile: string = authorizerBundlePath(packageRoot())): Promise<number> {
+function keygateAwsModules(root: string): Plugin {
+  const inDependency = (importer: string) => /[\\/]node_modules[\\/]/.test(importer);
+  const dynamodb = join(root, "lambda", "aws", "dynamodb-client.ts");
+  const credentials = join(root, "lambda", "aws", "environment-first-credentials.ts");
+  return {
+    name: "keygate-aws-modules",
+    setup(build) {
+      build.onResolve({ filter: /^@aws-sdk\/client-dynamodb$/ }, (args) => (inDependency(args.importer) ? undefined : { path: dynamodb }));
+      build.onResolve({ filter: /^@aws-sdk\/credential-provider-node$/ }, (args) => (inDependency(args.importer) ? { path: credentials } : undefined));
+    },
+  };
+}
+
+/**
+ * esbuild options for the authorizer: `outfile` exports `handler`; the clients only some
+ * configurations use (API Gateway for auto-provisioning, Secrets Manager for the client secret, the
+ * SDK's credential chain without environment credentials) are chunks in `chunks/` beside it.
+ */
+export function authorizerBuildOptions(outfile: string): BuildOptions & { metafile: true } {
+  const root = packageRoot();
+  return { ...nodeBundleOptions(join(root, "lambda", "index.ts"), outfile), plugins: [keygateAwsModules(root)] };
+}
+
+export interface BuiltFile {
+  path: string;
+  bytes: number;
+}
+
+export interface AuthorizerBuild {
+  /** The handler module first, then its chunks. */
+  files: BuiltFile[];
+  metafile: Metafile;
+}
+
+/**
+ * Builds the authorizer bundle. Each file is written whole and renamed into place, the chunks
+ * before the handler module that imports them (their names carry a content hash), so a reader at
+ * the same moment (a Pulumi program, `npm start`, another build) sees the old bundle or the new
+ * one, never half of one. Chunks of earlier builds are then removed, so the folder holds exactly
+ * what deploys.
+ */
+export async function bundleAuthorizer(outfile: string = authorizerBundlePath(packageRoot())): Promise<AuthorizerBuild> {
   const result = await build({ ...authorizerBuildOptions(outfile), write: false });
-  const output = result.outputFiles?.[0];
-  if (!output) throw new Error("esbuild produced no output file");
-  mkdirSync(dirname(outfile), { recursive: true });
-  const partial = `${outfile}.${process.pid}.partial`;
-  writeFileSync(partial, output.contents);
-  renameSync(partial, outfile);
-  return output.contents.byteLength;
+  const entry = result.outputFiles.find((file) => resolve(file.path) === resolve(outfile));
+  if (!entry) throw new Error(`esbuild produced no ${basename(outfile)}`);
+  const chunks = result.outputFiles.filter((file) => file !== entry);
+  for (const file of [...chunks, entry]) {
+    mkdirSync(dirname(file.path), { recursive: true });
+    const partial = `${file.path}.${process.pid}.partial`;
+    writeFileSync(partial, file.contents);
+    renameSync(partial, file.path);
+  }
+  const chunksDir = join(dirname(outfile), AUTHORIZER_CHUNKS_DIR);
+  mkdirSync(chunksDir, { recursive: true });
+  const current = new Set(chunks.map((file) => resolve(file.path)));
+  for (const name of readdirSync(chunksDir, { withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name)) {
+    if (!current.has(resolve(chunksDir, name)) && name.endsWith(".mjs")) rmSync(join(chunksDir, name), { force: true });
+  }
+  return { files: [entry, ...chunks].map((file) => ({ path: file.path, bytes: file.contents.byteLength })), metafile: result.metafile };
+}
+
+/** A file's share of the build, e.g. "index.mjs 130.2 KiB". */
+export function describeBuiltFile(file: BuiltFile, outfile: string): string {
+  return `${relative(dirname(outfile), file.path)} ${(file.bytes / 1024).toFixed(1)} KiB`;
 }
 
 // `tsx lambda/bundle.ts [outfile]`: npm run build, and the Pulumi program's rebuild in a clone.
 if (require.main === module) {
-  const outfile = process.argv[2] === undefined ? undefined : resolve(process.argv[2]);
+  const outfile = process.argv[2] === undefined ? authorizerBundlePath(packageRoot()) : resolve(process.argv[2]);
   bundleAuthorizer(outfile).then(
-    (bytes) => console.log(`${outfile ?? "dist/authorizer/index.mjs"}: ${(bytes / 1024).toFixed(1)} KiB`),
+    (built) => console.log(built.files.map((file) => describeBuiltFile(file, outfile)).join("\n")),
     (error: unknown) => {
       console.error(error);
       process.exit(1);

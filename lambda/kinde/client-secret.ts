@@ -94,7 +94,7 @@ function unavailable(reason: unknown): VerificationUnavailableError {
 async function readSecret(arn: string, signal: AbortSignal): Promise<string> {
   try {
     // Loaded on first use only: containers that never miss their caches never pay for this client.
-    const { SecretsManagerClient, GetSecretValueCommand } = await import("@aws-sdk/client-secrets-manager");
+    const { SecretsManagerClient, GetSecretValueCommand } = await import("./secrets-manager-sdk.js");
     const client = new SecretsManagerClient({ maxAttempts: 2 });
     const result = await client.send(new GetSecretValueCommand({ SecretId: arn }), { abortSignal: signal });
     const value = result.SecretString?.trim();

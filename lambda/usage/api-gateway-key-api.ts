@@ -1,7 +1,7 @@
 import type { APIGatewayClient } from "@aws-sdk/client-api-gateway";
 import { ApiCallError, type UsageKeyApi } from "./usage-key-api";
 
-type Sdk = typeof import("@aws-sdk/client-api-gateway");
+type Sdk = typeof import("./api-gateway-sdk.js");
 
 /** Node's codes for a connection that was never made: the request cannot have reached API Gateway. */
 const NOT_SENT = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
@@ -47,7 +47,7 @@ export class ApiGatewayKeyApi implements UsageKeyApi {
   }
 
   private load(): Promise<{ sdk: Sdk; client: APIGatewayClient }> {
-    this.loaded ??= import("@aws-sdk/client-api-gateway").then(
+    this.loaded ??= import("./api-gateway-sdk.js").then(
       (sdk) => ({ sdk, client: new sdk.APIGatewayClient({ maxAttempts: 1 }) }),
       (error: unknown) => {
         this.loaded = undefined; // a failed load is tried again by the next call

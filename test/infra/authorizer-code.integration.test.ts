@@ -1,48 +1,69 @@
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { authorizerBundleIsStale, authorizerBundlePath } from "../../infra/authorizer-bundle-file";
-import { authorizerBundle, rebuildAuthorizerBundle, AUTHORIZER_FILE, AUTHORIZER_HANDLER } from "../../infra/authorizer-code";
+import { authorizerBundle, authorizerFiles, rebuildAuthorizerBundle, AUTHORIZER_FILE, AUTHORIZER_HANDLER } from "../../infra/authorizer-code";
 import { packageRoot } from "../../infra/package-root";
 
 const scratch = mkdtempSync(join(tmpdir(), "keygate-authorizer-code-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
+/** The bundle's hash as the component computes it: each file's archive name, length and contents, in order. */
+function treeHash(files: Record<string, string>): string {
+  const hash = createHash("sha256");
+  for (const [name, path] of Object.entries(files)) {
+    const contents = readFileSync(path);
+    hash.update(`${name}\0${contents.byteLength}\0`).update(contents);
+  }
+  return hash.digest("hex");
+}
 
 describe("the authorizer code the component deploys", () => {
   const bundle = authorizerBundle();
 
-  it("is the package's built bundle, dist/authorizer/index.mjs, matching the handler string index.handler", () => {
+  it("is the package's built bundle, dist/authorizer/index.mjs and its chunks, matching the handler string index.handler", () => {
     expect(AUTHORIZER_FILE).toBe("index.mjs");
     expect(AUTHORIZER_HANDLER).toBe("index.handler");
     expect(bundle.path).toBe(join(packageRoot(), "dist", "authorizer", "index.mjs"));
-    const contents = readFileSync(bundle.path);
-    expect(contents.byteLength).toBe(bundle.bytes);
-    expect(sha256(contents)).toBe(bundle.sha256);
+    const chunks = readdirSync(join(packageRoot(), "dist", "authorizer", "chunks")).sort();
+    expect(Object.keys(bundle.files)).toEqual(["index.mjs", ...chunks.map((name) => `chunks/${name}`)]);
+    const bytes = Object.values(bundle.files).reduce((sum, file) => sum + readFileSync(file).byteLength, 0);
+    expect(bundle.bytes).toBe(bytes);
+    expect(bundle.sha256).toBe(treeHash(bundle.files));
   });
 
-  it("is archived under the name the handler string expects", async () => {
+  it("is archived under the names the handler string and the module's imports expect", async () => {
     const assets = await bundle.archive.assets;
-    expect(Object.keys(assets)).toEqual(["index.mjs"]);
-    expect(await (assets["index.mjs"] as import("@pulumi/pulumi").asset.FileAsset).path).toBe(bundle.path);
+    expect(Object.keys(assets).sort()).toEqual(Object.keys(bundle.files).sort());
+    for (const [name, path] of Object.entries(bundle.files)) expect(await (assets[name] as import("@pulumi/pulumi").asset.FileAsset).path).toBe(path);
   });
 
   it("is read once per process", () => {
     expect(authorizerBundle()).toBe(bundle);
   });
 
-  it("is the same bytes when a clone rebuilds it as npm run build does, and as esbuild makes it in memory", async () => {
+  it("is the same files when a clone rebuilds it as npm run build does, and as esbuild makes it in memory", async () => {
     const rebuilt = join(scratch, "rebuilt", "index.mjs");
     rebuildAuthorizerBundle(packageRoot(), rebuilt);
-    expect(sha256(readFileSync(rebuilt))).toBe(bundle.sha256);
+    expect(treeHash(authorizerFiles(rebuilt))).toBe(bundle.sha256);
 
     const { build } = await import("esbuild");
     const { authorizerBuildOptions } = await import("../../lambda/bundle.js");
     const result = await build({ ...authorizerBuildOptions("/unused/index.mjs"), write: false });
-    expect(sha256(result.outputFiles[0]!.contents)).toBe(bundle.sha256);
+    const inMemory = Object.fromEntries(result.outputFiles.map((file) => [relative("/unused", file.path), file.contents]));
+    expect(Object.keys(inMemory).sort()).toEqual(Object.keys(bundle.files).sort());
+    for (const [name, path] of Object.entries(bundle.files)) expect(sha256(inMemory[name]!), name).toBe(sha256(readFileSync(path)));
+  });
+
+  it("leaves no chunk of an earlier build beside the new one", () => {
+    const dir = join(scratch, "stale");
+    mkdirSync(join(dir, "chunks"), { recursive: true });
+    writeFileSync(join(dir, "chunks", "old-AAAAAAAA.mjs"), "export {};\n");
+    rebuildAuthorizerBundle(packageRoot(), join(dir, "index.mjs"));
+    expect(Object.keys(authorizerFiles(join(dir, "index.mjs")))).toEqual(Object.keys(bundle.files));
   });
 
   it("exports a handler function when loaded with the environment the component gives it", async () => {

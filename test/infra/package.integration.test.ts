@@ -76,6 +76,24 @@ function reachedFrom(entry: string, base: string): Set<string> {
   return reached;
 }
 
+/** Every chunk an ES module bundle reaches through `./chunks/...` imports, static or dynamic. */
+function importedChunks(entry: string): Set<string> {
+  const reached = new Set<string>();
+  const pending = [entry];
+  while (pending.length > 0) {
+    const file = pending.pop()!;
+    if (!existsSync(file)) continue;
+    for (const [, specifier] of readFileSync(file, "utf8").matchAll(/["'](\.{1,2}\/(?:chunks\/)?[\w-]+\.mjs)["']/g)) {
+      const target = resolve(dirname(file), specifier!);
+      if (!reached.has(target)) {
+        reached.add(target);
+        pending.push(target);
+      }
+    }
+  }
+  return reached;
+}
+
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((entry) => entry.isFile())
@@ -141,9 +159,16 @@ beforeAll(async () => {
 }, 600_000);
 
 describe("the package", () => {
-  it("holds the library, its declarations and the authorizer bundle, and nothing else", () => {
-    expect(packed.filter((path) => !path.startsWith("dist/lib/"))).toEqual(["README.md", "dist/authorizer/index.mjs", "package.json"]);
-    expect(packed.filter((path) => !/\.(js|d\.ts)$/.test(path))).toEqual(["README.md", "dist/authorizer/index.mjs", "package.json"]);
+  it("holds the library, its declarations and the authorizer bundle with every chunk it imports, and nothing else", () => {
+    const chunks = filesUnder(join(root, "dist", "authorizer", "chunks")).map((name) => `dist/authorizer/chunks/${name}`);
+    expect(chunks.length).toBeGreaterThan(0);
+    const bundle = ["dist/authorizer/index.mjs", ...chunks].sort();
+    expect(packed.filter((path) => !path.startsWith("dist/lib/"))).toEqual(["README.md", ...bundle, "package.json"]);
+    expect(packed.filter((path) => !/\.(js|d\.ts)$/.test(path))).toEqual(["README.md", ...bundle, "package.json"]);
+    // Every file the installed handler module can import, statically or lazily, is in the package.
+    const imported = importedChunks(join(installed, "dist", "authorizer", "index.mjs"));
+    expect(imported.size).toBeGreaterThan(0);
+    for (const file of imported) expect(existsSync(file), file).toBe(true);
   });
 
   it("has in dist/lib exactly what the library's entry and the keygate command reach, for their code or their types: no stack program, no demo API, no local gateway", () => {
@@ -190,15 +215,20 @@ describe("a TypeScript Pulumi program using it", () => {
     expect(unexported).toEqual([]);
   });
 
-  it("constructs the component from the installed package, deploying the bundle it ships", async () => {
+  it("constructs the component from the installed package, deploying the bundle it ships with its chunks", async () => {
     copyFileSync(join(__dirname, "support", "run-with-mocks.cjs"), join(program, "run-with-mocks.cjs"));
     const { stdout } = await run(process.execPath, [join(program, "run-with-mocks.cjs"), join(program, "bin", "index.js")], { cwd: program, maxBuffer: 16 * 1024 * 1024 });
     const result = JSON.parse(stdout.trim().split("\n").pop()!) as { resources: { type: string; name: string }[]; code: Record<string, string>; error?: string };
     expect(result.error).toBeUndefined();
     const types = result.resources.map((resource) => resource.type);
     for (const type of ["keygate:index:UserKeyAuthorizer", "aws:lambda/function:Function", "aws:dynamodb/table:Table", "aws:apigateway/authorizer:Authorizer"]) expect(types).toContain(type);
-    expect(result.code).toEqual({ "index.mjs": join(installed, "dist", "authorizer", "index.mjs") });
-    expect(readFileSync(result.code["index.mjs"]!)).toEqual(readFileSync(join(root, "dist", "authorizer", "index.mjs")));
+    // The handler module and every chunk beside it, from the installed package, the same bytes as built.
+    const built = ["index.mjs", ...filesUnder(join(root, "dist", "authorizer", "chunks")).map((name) => `chunks/${name}`)].sort();
+    expect(Object.keys(result.code).sort()).toEqual(built);
+    for (const name of built) {
+      expect(result.code[name]).toBe(join(installed, "dist", "authorizer", name));
+      expect(readFileSync(result.code[name]!)).toEqual(readFileSync(join(root, "dist", "authorizer", name)));
+    }
     // A fresh Node process loading Pulumi and the installed package: generous for a loaded 2-core machine.
   }, 180_000);
 });

@@ -1,11 +1,14 @@
 /**
  * The deployable artifact itself: the esbuild bundle loads on this Node, exports `handler`,
- * authorizes over HTTP, and refuses a malformed configuration at start-up.
+ * authorizes over HTTP, and refuses a malformed configuration at start-up. The clients only some
+ * configurations need are chunks loaded on first use: each works when its feature is on, and a
+ * copy of the bundle without that chunk still authorizes when the feature is off (Lambda would
+ * fail the request if the handler tried to load it).
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -18,19 +21,25 @@ import { startLoopbackServer, type LoopbackServer } from "../support/loopback-se
 
 const run = promisify(execFile);
 const KEY = "k_live_bundle_0123456789abcdef";
+/** A user who never gets a key of their own here: metered by the pool key. */
+const POOL_USER_KEY = "k_live_bundle_pool_0123456789abcdef";
 
 let dir: string;
 let bundle: string;
-let bytes: number;
+let chunkNames: string[];
 let kinde: KindeEmulator;
 let dynamo: EmbeddedDynamoDb;
 let secrets: LoopbackServer;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "keygate-bundle-"));
-  bundle = join(dir, "index.mjs");
-  bytes = await bundleAuthorizer(bundle);
-  kinde = new KindeEmulator({ clientId: "bundle", clientSecret: "bundle-secret", keys: () => [{ api_key: KEY, key_id: "api_key_b", user_id: "kp_b", scopes: ["s"] }] });
+  bundle = join(dir, "bundle", "index.mjs");
+  const built = await bundleAuthorizer(bundle);
+  chunkNames = built.files.slice(1).map((file) => file.path.slice(join(dir, "bundle", "chunks").length + 1));
+  kinde = new KindeEmulator({ clientId: "bundle", clientSecret: "bundle-secret", keys: () => [
+      { api_key: KEY, key_id: "api_key_b", user_id: "kp_b", scopes: ["s"] },
+      { api_key: POOL_USER_KEY, key_id: "api_key_p", user_id: "kp_p", scopes: ["s"] },
+    ] });
   await kinde.start();
   dynamo = await startEmbeddedDynamoDb();
   await ensureCacheTable(localDynamoDbClient(dynamo.endpoint), "keygate-bundle");
@@ -48,10 +57,22 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** A copy of the bundle without the chunks named `<name>-<hash>.mjs`, each of which must exist. */
+function bundleWithout(...names: string[]): string {
+  const copy = mkdtempSync(join(dir, "without-"));
+  cpSync(dirname(bundle), copy, { recursive: true });
+  for (const name of names) {
+    const matching = chunkNames.filter((chunk) => chunk.startsWith(`${name}-`));
+    expect(matching, name).toHaveLength(1);
+    rmSync(join(copy, "chunks", matching[0]!));
+  }
+  return join(copy, "index.mjs");
+}
+
 /** Imports the bundle in a fresh Node process, as Lambda does, and calls its handler once. */
-function invoke(env: Record<string, string>, event: unknown) {
+function invoke(env: Record<string, string>, event: unknown, module: string = bundle) {
   const script = `
-    const { handler } = await import(${JSON.stringify(pathToFileURL(bundle).href)});
+    const { handler } = await import(${JSON.stringify(pathToFileURL(module).href)});
     try { console.log(JSON.stringify({ result: await handler(${JSON.stringify(event)}, { awsRequestId: "r1" }) })); }
     catch (error) { console.log(JSON.stringify({ error: error.message })); }`;
   return run(process.execPath, ["--input-type=module", "-e", script], {
@@ -60,10 +81,22 @@ function invoke(env: Record<string, string>, event: unknown) {
 }
 
 const ENV = () => ({ KINDE_DOMAIN: kinde.url, KINDE_M2M_CLIENT_ID: "bundle", KINDE_M2M_CLIENT_SECRET: "bundle-secret" });
+/** The cache table on dynalite, with the credentials Lambda puts in a function's environment. */
+const WITH_TABLE = () => ({
+  ...ENV(),
+  CACHE_TABLE_NAME: "keygate-bundle",
+  AWS_REGION: "eu-west-1",
+  AWS_ACCESS_KEY_ID: "local",
+  AWS_SECRET_ACCESS_KEY: "local",
+  AWS_SESSION_TOKEN: "local-session",
+  AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+});
+const auditOf = (stdout: string) => JSON.parse(stdout.trim().split("\n")[0]!) as Record<string, unknown>;
+const resultOf = (stdout: string) => JSON.parse(stdout.trim().split("\n").pop()!) as { result?: { principalId: string; usageIdentifierKey?: string }; error?: string };
 
 describe("the authorizer bundle", () => {
-  it("is one ESM file that loads on this Node and authorizes a key over HTTP", async () => {
-    expect(bytes).toBeGreaterThan(0);
+  it("is one ESM module, with its chunks beside it, that loads on this Node and authorizes a key over HTTP", async () => {
+    expect(chunkNames.length).toBeGreaterThan(0);
     const { stdout } = await invoke(ENV(), requestEvent(`Bearer ${KEY}`));
     const lines = stdout.trim().split("\n");
     const audit = JSON.parse(lines[0]!) as Record<string, unknown>;
@@ -72,7 +105,7 @@ describe("the authorizer bundle", () => {
     expect(stdout).not.toContain(KEY);
   });
 
-  it("uses its bundled AWS SDK clients: the secret from Secrets Manager, verdicts in DynamoDB", async () => {
+  it("reads the secret with its bundled Secrets Manager client and keeps verdicts in DynamoDB with its own client", async () => {
     const env = {
       KINDE_DOMAIN: kinde.url,
       KINDE_M2M_CLIENT_ID: "bundle",
@@ -117,6 +150,54 @@ describe("the authorizer bundle", () => {
     } finally {
       await apiGateway.stop();
     }
+  });
+
+  it("without usage plans, never loads the usage-plan code or the API Gateway client", async () => {
+    const module = bundleWithout("usage-from-config", "api-gateway-sdk");
+    const { stdout } = await invoke(WITH_TABLE(), requestEvent(`Bearer ${KEY}`), module);
+    expect(auditOf(stdout)).toMatchObject({ decision: "allow" });
+    expect(stdout).not.toContain("cache_error");
+    expect(resultOf(stdout).result).toMatchObject({ principalId: "kp_b" });
+    expect(resultOf(stdout).result).not.toHaveProperty("usageIdentifierKey");
+  });
+
+  it("with usage plans but no auto-provisioning, loads the usage-plan code and never the API Gateway client", async () => {
+    const pool = "FreePoolKey0123456789abcdefghij";
+    const usagePlans = JSON.stringify({ tiers: { free: { usagePlanId: "free123", poolKey: pool } }, defaultTier: "free" });
+    const { stdout } = await invoke({ ...WITH_TABLE(), USAGE_PLANS: usagePlans }, requestEvent(`Bearer ${POOL_USER_KEY}`), bundleWithout("api-gateway-sdk"));
+    expect(auditOf(stdout)).toMatchObject({ decision: "allow", usage_tier: "free", usage_key_source: "pool" });
+    expect(resultOf(stdout).result?.usageIdentifierKey).toBe(pool);
+    // The same request with the usage-plan chunk missing is served unmetered: the chunk is what metered it above.
+    const missing = await invoke({ ...WITH_TABLE(), USAGE_PLANS: usagePlans }, requestEvent(`Bearer ${POOL_USER_KEY}`), bundleWithout("usage-from-config"));
+    expect(auditOf(missing.stdout)).toMatchObject({ decision: "allow" });
+    expect(String(auditOf(missing.stdout).usage_error)).toContain("usage_internal");
+  });
+
+  it("with the client secret in its environment, never loads the Secrets Manager client", async () => {
+    const { stdout } = await invoke(ENV(), requestEvent(`Bearer ${KEY}`), bundleWithout("secrets-manager-sdk"));
+    expect(auditOf(stdout)).toMatchObject({ decision: "allow", verdict_source: "kinde" });
+  });
+
+  it("with credentials in its environment, as Lambda gives them, never loads the SDK's credential chain", async () => {
+    const module = bundleWithout("sdk-credential-chain");
+    const { stdout } = await invoke(WITH_TABLE(), requestEvent(`Bearer ${KEY}`), module);
+    expect(auditOf(stdout)).toMatchObject({ decision: "allow" });
+    expect(stdout).not.toContain("cache_error");
+  });
+
+  it("without credentials in its environment, loads the SDK's credential chain, which finds a profile's", async () => {
+    const profiles = join(dir, "aws-credentials");
+    writeFileSync(profiles, "[default]\naws_access_key_id = profile\naws_secret_access_key = profile\n");
+    const { AWS_ACCESS_KEY_ID: _id, AWS_SECRET_ACCESS_KEY: _secret, AWS_SESSION_TOKEN: _token, ...withoutCredentials } = WITH_TABLE();
+    // Only the shared credentials file: never the instance metadata service, which is not on loopback.
+    const env = { ...withoutCredentials, AWS_SHARED_CREDENTIALS_FILE: profiles, AWS_CONFIG_FILE: join(dir, "no-aws-config"), AWS_EC2_METADATA_DISABLED: "true" };
+    const { stdout } = await invoke(env, requestEvent(`Bearer ${KEY}`));
+    expect(auditOf(stdout)).toMatchObject({ decision: "allow" });
+    expect(stdout).not.toContain("cache_error");
+    // Without the chain's chunk the same container cannot sign its DynamoDB calls: the chunk is what found the profile.
+    const missing = await invoke(env, requestEvent(`Bearer ${KEY}`), bundleWithout("sdk-credential-chain"));
+    expect(auditOf(missing.stdout)).toMatchObject({ decision: "allow" });
+    expect(missing.stdout).toContain("cache_error");
   });
 
   it("answers a bad key with Unauthorized", async () => {

@@ -1,0 +1,43 @@
+/**
+ * One fresh Node process importing a bundle, as Lambda's init does, and optionally invoking its
+ * handler once. The process measures itself, so Node's own start-up is not in the figures.
+ */
+import { execFile } from "node:child_process";
+import { pathToFileURL } from "node:url";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+
+export interface FreshProcessResult {
+  /** Wall time of `await import(bundle)`, ms. */
+  importMs: number;
+  /** CPU time (user + system) the import took, ms: less disturbed by other work on the machine. */
+  importCpuMs: number;
+  /** Wall time of the first handler call, ms, when one was made. */
+  firstCallMs?: number;
+  /** What the first call threw, if it did. */
+  firstCallError?: string;
+  /** Resident set size after the import (and the call), bytes. */
+  rssBytes: number;
+}
+
+export async function importInFreshProcess(bundle: string, env: Record<string, string>, event?: unknown): Promise<FreshProcessResult> {
+  const script = `
+    const cpu = process.cpuUsage();
+    const started = performance.now();
+    const module = await import(${JSON.stringify(pathToFileURL(bundle).href)});
+    const importMs = performance.now() - started;
+    const used = process.cpuUsage(cpu);
+    const result = { importMs, importCpuMs: (used.user + used.system) / 1000 };
+    const event = ${JSON.stringify(event ?? null)};
+    if (event) {
+      const called = performance.now();
+      try { await module.handler(event, { awsRequestId: "bench" }); } catch (error) { result.firstCallError = String(error); }
+      result.firstCallMs = performance.now() - called;
+    }
+    result.rssBytes = process.memoryUsage().rss;
+    process.stdout.write("\\n" + JSON.stringify(result) + "\\n");`;
+  const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script], { env: { PATH: process.env.PATH ?? "", ...env }, maxBuffer: 16 * 1024 * 1024 });
+  // The handler's own log lines come first.
+  return JSON.parse(stdout.trim().split("\n").pop()!) as FreshProcessResult;
+}
