@@ -144,7 +144,7 @@ function randomKey(): string {
 function render(rows: Measured[]): string[] {
   const per1000 = (count: number, requests: number) => ((count * 1000) / requests).toFixed(1);
   return [
-    "Kinde shield: Kinde calls in one container (loopback Kinde emulator and dynalite, simulated clock)",
+    "## Kinde shield: Kinde calls in one container (loopback Kinde emulator and dynalite, simulated clock)",
     "",
     "| scenario | requests | Kinde calls | per 1,000 requests | target | met | GetItem per 1,000 | PutItem per 1,000 |",
     "|---|---:|---:|---:|---|---|---:|---:|",
