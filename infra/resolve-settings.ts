@@ -2,7 +2,7 @@ import type * as aws from "@pulumi/aws";
 import type * as pulumi from "@pulumi/pulumi";
 import { authorizerEnvironment, loadConfig, settingOfVariable } from "../lambda/config";
 import { SettingError } from "../lambda/errors";
-import { SETTINGS, type SettingName, type SettingSpec, type SettingValue } from "../lambda/settings/settings-table";
+import { REST_API_ID, SETTINGS, type SettingName, type SettingSpec, type SettingValue } from "../lambda/settings/settings-table";
 import { functionTimeoutSeconds, type AttachedApi, type ProtectedApi, type UserKeyAuthorizerArgs } from "./args";
 import { usagePlansVariable } from "./lambda-environment";
 import { resolveUsagePlans, type ResolvedUsagePlans } from "./validate-usage-plans";
@@ -22,7 +22,6 @@ export const componentSettingName: SettingNamer = (path) => `args.${path}`;
 const MAX_ROUTE_SCOPES_BYTES = 3_000;
 const MAX_ENVIRONMENT_BYTES = 4_096;
 const API_KEY_NAME = /^[A-Za-z0-9_-]{1,64}$/;
-const REST_API_ID = /^[a-z0-9]{10}$/;
 
 export interface ResolvedApi {
   /** Stable key for child resource names. */
@@ -159,8 +158,8 @@ function resolveApis(apis: ProtectedApi[] | undefined, fail: Fail, program: Prog
     if (hasResource === hasId) return fail(path, "must set exactly one of restApi (a RestApi of this program) and restApiId (the id of one defined elsewhere)");
     if (hasResource && !program.isRestApi(api.restApi)) return fail(`${path}.restApi`, "must be an aws.apigateway.RestApi resource");
     if (hasId && !program.isOutput(api.restApiId) && !isPromiseLike(api.restApiId)) {
-      if (typeof api.restApiId !== "string" || !REST_API_ID.test(api.restApiId)) {
-        return fail(`${path}.restApiId`, `must be a REST API id: ten lower-case letters and digits (got ${JSON.stringify(api.restApiId)})`);
+      if (typeof api.restApiId !== "string" || !REST_API_ID.pattern.test(api.restApiId)) {
+        return fail(`${path}.restApiId`, `must be ${REST_API_ID.one}: ${REST_API_ID.rule} (got ${JSON.stringify(api.restApiId)})`);
       }
     }
 

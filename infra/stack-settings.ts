@@ -4,6 +4,7 @@
  * so both accept the same values and refuse the same ones with the same message.
  */
 import type { ProtectedRestApiId, UserKeyAuthorizerArgs } from "./args";
+import { isRecord } from "../lambda/settings/setting-kinds";
 import { SETTINGS, STACK_KEYS, type SettingName, type SettingSpec } from "../lambda/settings/settings-table";
 import { checkSettings, PLAIN_VALUES, type ResolvedSettings, type SettingNamer } from "./resolve-settings";
 
@@ -189,7 +190,6 @@ function setAt(target: Record<string, unknown>, path: string, value: unknown): v
 }
 
 const NUMBER = /^\d+(\.\d+)?$/;
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
 
 /**
  * `keygate:usagePlans` with its scalars typed. A value set with `pulumi config set --path` or written

@@ -59,6 +59,12 @@ export class VerificationUnavailableError extends KeygateError {
   override name = "VerificationUnavailableError";
 }
 
+/** One line for logs and audit records: the error's name and message, never more than 300 characters. */
+export function describeError(error: unknown): string {
+  const e = error as { name?: string; message?: string } | undefined;
+  return `${e?.name ?? "Error"}: ${e?.message ?? String(error)}`.slice(0, 300);
+}
+
 /** Turns a fetch/abort failure into the cause we report. */
 export function causeOfFetchFailure(error: unknown): UnavailableCause {
   const name = (error as { name?: string } | undefined)?.name;

@@ -5,6 +5,7 @@
  * or route as working that the settings refuse.
  */
 import { decide, needsKeyMetadata, type DenyReason } from "../lambda/decision";
+import { parseKeyMetadata, type KeyMetadataLookup } from "../lambda/kinde/key-metadata";
 import { buildPolicy } from "../lambda/policy/build-policy";
 import { evaluatePolicy } from "../lambda/policy/evaluate-policy";
 import { parseMethodArn } from "../lambda/policy/method-arn";
@@ -33,8 +34,8 @@ export function demoKeyAccess(
     const verdict = verdictFromKinde({ kind: "answered", body }, 0, { positiveMs: 1, negativeMs: 1 });
     const decisionRules = { requiredScopes: settings.requiredScopes, allowOrgKeys: settings.allowOrgKeys, kindeApiIds: settings.kindeApiIds };
     // The emulator's key metadata answer, as the authorizer reads it.
-    const metadata = keyMetadataOf(key, emulatedApiId(settings.kindeApiIds));
-    const lookup = { found: true as const, metadata: { keyId: key.key_id ?? "", apiIds: metadata.api_ids, type: metadata.type, createdOn: metadata.created_on } };
+    const metadata = parseKeyMetadata(key.key_id, { api_key: keyMetadataOf(key, emulatedApiId(settings.kindeApiIds)) });
+    const lookup: KeyMetadataLookup = metadata ? { found: true, metadata } : { found: false };
     const decision = decide(verdict, decisionRules, needsKeyMetadata(verdict, decisionRules) ? lookup : undefined);
     if (!decision.allow) return { key, accepted: false, reason: decision.reason };
     return {

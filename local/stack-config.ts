@@ -7,6 +7,7 @@ import { basename, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { AuthorizerSettings } from "../lambda/config";
 import { SettingError } from "../lambda/errors";
+import { isRecord } from "../lambda/settings/setting-kinds";
 import { SETTINGS, type SettingName, type SettingSpec } from "../lambda/settings/settings-table";
 import type { UsagePlansSettings as StackUsagePlans } from "../lambda/usage/usage-plans-schema";
 import type { ResolvedSettings } from "../infra/resolve-settings";
@@ -173,8 +174,4 @@ function configText(value: unknown): string | undefined {
 
 function isEncrypted(value: unknown): boolean {
   return isRecord(value) && "secure" in value;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

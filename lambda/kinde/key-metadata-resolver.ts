@@ -1,6 +1,6 @@
 import type { DynamoDbKeyMetadataStore } from "../cache/dynamodb-key-metadata-store";
 import { LruCache } from "../cache/lru-cache";
-import { VerificationUnavailableError } from "../errors";
+import { describeError, VerificationUnavailableError } from "../errors";
 import type { KindeKeyMetadataClient } from "./key-metadata-client";
 import type { KeyMetadata, KeyMetadataLookup } from "./key-metadata";
 
@@ -66,7 +66,7 @@ export class KeyMetadataResolver {
           return { lookup: { found: true, metadata: stored.metadata }, source: "dynamodb" };
         }
       } catch (error) {
-        cacheError = describe(error);
+        cacheError = describeError(error);
       }
     }
     const lookup = await this.options.kinde.get(keyId, AbortSignal.timeout(this.options.timeoutMs));
@@ -77,15 +77,10 @@ export class KeyMetadataResolver {
         try {
           await store.put(stored);
         } catch (error) {
-          cacheError = describe(error);
+          cacheError = describeError(error);
         }
       }
     }
     return { lookup, source: "kinde", ...(cacheError ? { cacheError } : {}) };
   }
-}
-
-function describe(error: unknown): string {
-  const e = error as { name?: string; message?: string };
-  return `${e.name ?? "Error"}: ${e.message ?? String(error)}`.slice(0, 300);
 }

@@ -3,6 +3,8 @@
  * when it was created. Read from `GET /api/v1/api_keys/{key_id}` (get_api_key_response in
  * kinde-oss/management-api-js spec/kinde-mgmt-api-specs.yaml); the verify answer carries none of it.
  */
+import { isRecord } from "../settings/setting-kinds";
+
 export interface KeyMetadata {
   keyId: string;
   /** `api_key.api_ids`: the Kinde APIs the key was issued for (absent in the answer: none). */
@@ -24,7 +26,7 @@ export type KeyMetadataLookup = { found: true; metadata: KeyMetadata } | { found
  * in the spec; one that is present with the wrong type makes the whole answer untrustworthy.
  */
 export function parseKeyMetadata(keyId: string, payload: unknown): KeyMetadata | undefined {
-  if (!isObject(payload) || !isObject(payload.api_key)) return undefined;
+  if (!isRecord(payload) || !isRecord(payload.api_key)) return undefined;
   const key = payload.api_key;
   if (key.id !== undefined && key.id !== null && key.id !== keyId) return undefined;
   const apiIds = key.api_ids ?? [];
@@ -38,8 +40,4 @@ export function parseKeyMetadata(keyId: string, payload: unknown): KeyMetadata |
     ...(typeof key.type === "string" && key.type !== "" ? { type: key.type } : {}),
     ...(typeof key.created_on === "string" && key.created_on !== "" ? { createdOn: key.created_on } : {}),
   };
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

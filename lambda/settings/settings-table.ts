@@ -37,7 +37,7 @@ const spec = <T, const S extends SettingSpec<T>>(setting: S & SettingSpec<T>): S
 // The authorizer splits REQUIRED_SCOPES on spaces and commas, so a scope cannot contain either.
 const SCOPE: WordRule = { pattern: /^[\x21-\x2b\x2d-\x7e]{1,128}$/, one: "a scope name", many: "scope names", rule: "1 to 128 printable characters without spaces or commas" };
 // REST API ids are ten lower-case letters and digits.
-const REST_API_ID: WordRule = { pattern: /^[a-z0-9]{10}$/, one: "a REST API id", many: "REST API ids", rule: "ten lower-case letters and digits" };
+export const REST_API_ID: WordRule = { pattern: /^[a-z0-9]{10}$/, one: "a REST API id", many: "REST API ids", rule: "ten lower-case letters and digits" };
 // API Gateway: "alphanumeric characters, hyphens, and underscores", at most 128.
 const STAGE_NAME: WordRule = { pattern: /^[A-Za-z0-9_-]{1,128}$/, one: "a stage name", many: "stage names", rule: '1 to 128 letters, digits, "-" or "_"' };
 // Kinde API ids as the Management API shows them: letters, digits and "_".

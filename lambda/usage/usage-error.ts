@@ -1,4 +1,4 @@
-import { KeygateError } from "../errors";
+import { describeError as describeAnyError, KeygateError } from "../errors";
 import { ApiCallError } from "./usage-key-api";
 
 /**
@@ -39,6 +39,5 @@ export class UsageError extends KeygateError {
 export function describeError(error: unknown): string {
   // These messages already say what failed and how.
   if (error instanceof UsageError || error instanceof ApiCallError) return error.message.slice(0, 300);
-  const e = error as { name?: string; message?: string } | undefined;
-  return `${e?.name ?? "Error"}: ${e?.message ?? String(error)}`.slice(0, 300);
+  return describeAnyError(error);
 }

@@ -1,6 +1,6 @@
 import type { DynamoDbVerdictStore } from "../cache/dynamodb-verdict-store";
 import type { MemoryVerdictCache } from "../cache/memory-verdict-cache";
-import { VerificationUnavailableError } from "../errors";
+import { describeError, VerificationUnavailableError } from "../errors";
 import { IpFailureBudgetExceededError, type IpFailureBudget } from "../flood/ip-failure-budget";
 import type { KindeVerifyClient } from "../kinde/verify-client";
 import { newestVerdict, verdictFromKinde, type Verdict, type VerdictLifetimes } from "./verdict";
@@ -97,7 +97,7 @@ export class VerdictResolver {
     try {
       return { stored: await this.options.store.get(keyHash, this.now()) };
     } catch (error) {
-      return { cacheError: describe(error) };
+      return { cacheError: describeError(error) };
     }
   }
 
@@ -129,7 +129,7 @@ export class VerdictResolver {
       try {
         await store.put(keyHash, verdict);
       } catch (error) {
-        cacheError = describe(error);
+        cacheError = describeError(error);
       }
     }
     return { verdict, source: "kinde", ...(cacheError ? { cacheError } : {}) };
@@ -143,9 +143,4 @@ export class VerdictResolver {
     const newest = newestVerdict(candidates);
     return newest?.valid && this.now() < newest.freshUntil + this.options.staleIfErrorMs ? newest : undefined;
   }
-}
-
-function describe(error: unknown): string {
-  const e = error as { name?: string; message?: string };
-  return `${e.name ?? "Error"}: ${e.message ?? String(error)}`.slice(0, 300);
 }
