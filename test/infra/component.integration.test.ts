@@ -292,6 +292,6 @@ describe("UserKeyAuthorizer's outputs", () => {
 
   it("registers those outputs on the component", () => {
     const outputs = registeredOutputs("keygate:index:UserKeyAuthorizer::keys") as Record<string, unknown>;
-    expect(Object.keys(outputs).sort()).toEqual(["apis", "auditLogGroupName", "authorizerIds", "dashboardUrl", "functionArn", "functionName", "secretArn", "tableName"]);
+    expect(Object.keys(outputs).sort()).toEqual(["apis", "auditLogGroupName", "authorizerIds", "dashboardUrl", "functionArn", "functionName", "httpApiAuthorizerIds", "httpApis", "secretArn", "tableName"]);
   });
 });
