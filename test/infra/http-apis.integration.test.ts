@@ -65,10 +65,11 @@ const functionOf = (component: string) => program.one("aws:lambda/function:Funct
 
 describe("an HTTP API's authorizer", () => {
   it("is a REQUEST authorizer with payload 2.0 and simple responses, on the Authorization header and, with route rules, the route key", () => {
-    for (const [name, apiId] of [
+    const expected: [name: string, apiId: string][] = [
       ["mixed-reports-authorizer", program.one("aws:apigatewayv2/api:Api").id],
       ["mixed-f1g2h3i4j5-authorizer", "f1g2h3i4j5"],
-    ]) {
+    ];
+    for (const [name, apiId] of expected) {
       expect(program.one(V2_AUTHORIZER, name).inputs).toEqual({
         apiId,
         name: name.replace(/-authorizer$/, ""),
