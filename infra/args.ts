@@ -248,8 +248,8 @@ export interface UserKeyAuthorizerArgs {
   /** A CloudWatch dashboard for the authorizer (its URL is the `dashboardUrl` output). Default true. */
   dashboard?: boolean;
   /**
-   * Contributor Insights rules on the audit log group: top users by requests, top key fingerprints
-   * and top source IPs by denials. Default true; they are billed per rule and per matched record.
+   * Contributor Insights rules on the audit log group: top users and top APIs (REST and HTTP) by
+   * requests, top key fingerprints and top source IPs by denials. Default true; they are billed per rule and per matched record.
    */
   contributorInsights?: boolean;
   /** Saved CloudWatch Logs Insights queries over the audit log (docs/operations.md). Default true. */
