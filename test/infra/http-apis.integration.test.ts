@@ -113,10 +113,9 @@ describe("an HTTP API's authorizer", () => {
       sourceArn: `${String(ownApi.state.executionArn)}/authorizers/${authorizerId("mixed-reports-authorizer")}`,
     });
     expect(String(ownApi.state.executionArn)).toMatch(new RegExp(`^arn:${PARTITION}:execute-api:${REGION}:`));
-    const account = MOCK_ACCOUNT;
-    expect(program.one(PERMISSION, "mixed-f1g2h3i4j5-invoke").inputs.sourceArn).toBe(`arn:${PARTITION}:execute-api:${REGION}:${account}:f1g2h3i4j5/authorizers/${authorizerId("mixed-f1g2h3i4j5-authorizer")}`);
+    expect(program.one(PERMISSION, "mixed-f1g2h3i4j5-invoke").inputs.sourceArn).toBe(`arn:${PARTITION}:execute-api:${REGION}:${MOCK_ACCOUNT}:f1g2h3i4j5/authorizers/${authorizerId("mixed-f1g2h3i4j5-authorizer")}`);
     expect(program.one(PERMISSION, "http-only-k1l2m3n4o5-invoke").inputs.sourceArn).toBe(
-      `arn:${PARTITION}:execute-api:${REGION}:${account}:k1l2m3n4o5/authorizers/${authorizerId("http-only-k1l2m3n4o5-authorizer")}`,
+      `arn:${PARTITION}:execute-api:${REGION}:${MOCK_ACCOUNT}:k1l2m3n4o5/authorizers/${authorizerId("http-only-k1l2m3n4o5-authorizer")}`,
     );
   });
 
