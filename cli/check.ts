@@ -4,6 +4,7 @@
  * (`apiKeySource` AUTHORIZER, `apiKeyRequired` on every method); whether the stage's deployment
  * predates the authorizer (its methods as deployed) or Keygate's gateway responses (the stage's
  * export). Exit status 1 when a method is unprotected or unmetered, as deployed or as defined.
+ * `--http-api-id` checks an HTTP API's routes instead (check-http-api.ts).
  */
 import {
   GetAuthorizersCommand,
@@ -19,10 +20,11 @@ import {
 } from "@aws-sdk/client-api-gateway";
 import { GATEWAY_RESPONSES } from "../infra/gateway-responses";
 import { parseOptions, TARGET_HELP, TARGET_OPTIONS, UsageError } from "./arguments";
+import { checkHttpApi, HTTP_API_CHECK_HELP } from "./check-http-api";
 import type { CommandIo } from "./run";
 import { resolveTarget, type Target } from "./target";
 
-export const CHECK_HELP = `Usage: keygate check [--rest-api-id <id> --stage <stage>] [options]
+export const CHECK_HELP = `Usage: keygate check [--rest-api-id <id> --stage <stage> | --http-api-id <id>] [options]
 
 Reports, without changing anything, the methods of a REST API that do not use Keygate's authorizer,
 whether apiKeySource and apiKeyRequired are set as usage plans need, and whether the stage's
@@ -34,9 +36,10 @@ Exit status 1 when a method is unprotected (or, with usage plans, unmetered).
   --authorizer-id <id>    Keygate's authorizer on the API (default: from the stack's outputs, or the
                           authorizer whose URI names the stack's function)
   --usage-plans           check as usage plans need (default: when the stack has usagePlanIds)
+${HTTP_API_CHECK_HELP}
 ${TARGET_HELP}`;
 
-const OPTIONS = { ...TARGET_OPTIONS, "authorizer-id": { type: "string" }, "usage-plans": { type: "boolean" } } as const;
+const OPTIONS = { ...TARGET_OPTIONS, "authorizer-id": { type: "string" }, "usage-plans": { type: "boolean" }, "http-api-id": { type: "string" } } as const;
 
 interface Finding {
   severity: "unprotected" | "unmetered" | "warning";
@@ -57,9 +60,10 @@ export async function check(argv: readonly string[], io: CommandIo): Promise<num
     io.out(CHECK_HELP);
     return 0;
   }
+  if (values["http-api-id"] !== undefined) return checkHttpApi(values, io);
   const target = await resolveTarget(values, io);
   try {
-    if (target.stages.length === 0) throw new UsageError("keygate check: which API? pass --rest-api-id <id> --stage <stage> (see keygate check --help)");
+    if (target.stages.length === 0) throw new UsageError("keygate check: which API? pass --rest-api-id <id> --stage <stage>, or --http-api-id <id> (see keygate check --help)");
     const usagePlans = values["usage-plans"] === true || Object.keys(target.usagePlanIds ?? {}).length > 0;
     let failed = false;
     for (const stage of target.stages) {

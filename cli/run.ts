@@ -26,7 +26,7 @@ export interface CommandIo {
 
 const SUBCOMMANDS: Record<string, { run: (argv: readonly string[], io: CommandIo) => Promise<number>; summary: string }> = {
   invalidate: { run: invalidate, summary: "forget a key's or a user's cached verdicts everywhere (after revoking it in Kinde)" },
-  check: { run: check, summary: "report the methods of a REST API that Keygate does not protect (read-only)" },
+  check: { run: check, summary: "report the methods of a REST API, or routes of an HTTP API, that Keygate does not protect (read-only)" },
   keys: { run: keys, summary: "list the usage keys Keygate provisioned: user, tier, created, last seen" },
   prune: { run: prune, summary: "delete orphaned run-time keys, and keys unused for N days" },
   cleanup: { run: cleanup, summary: "delete the usage keys created at run time (before `pulumi destroy`)" },

@@ -8,9 +8,16 @@ export interface ProtectedStage {
   authorizerId?: string;
 }
 
+/** An HTTP API the stack protects, and Keygate's authorizer on it (the `httpApis` output). */
+export interface ProtectedHttpApi {
+  apiId: string;
+  authorizerId: string;
+}
+
 export interface StackOutputs {
   tableName?: string;
   stages: ProtectedStage[];
+  httpApis: ProtectedHttpApi[];
   functionName?: string;
   usagePlanIds?: Record<string, string>;
 }
@@ -38,10 +45,14 @@ export async function readStackOutputs(io: CommandIo, stack: string | undefined)
       }
     }
   }
+  const httpApis = Array.isArray(outputs.httpApis)
+    ? (outputs.httpApis as Record<string, unknown>[]).flatMap((api) => (typeof api.apiId === "string" && typeof api.authorizerId === "string" ? [{ apiId: api.apiId, authorizerId: api.authorizerId }] : []))
+    : [];
   const plans = outputs.usagePlanIds;
   return {
     ...(typeof outputs.tableName === "string" ? { tableName: outputs.tableName } : {}),
     stages,
+    httpApis,
     ...(typeof outputs.functionName === "string" ? { functionName: outputs.functionName } : {}),
     ...(plans && typeof plans === "object" ? { usagePlanIds: plans as Record<string, string> } : {}),
   };

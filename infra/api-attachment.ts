@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { GATEWAY_RESPONSES, responseParameters } from "./gateway-responses";
 import { IDENTITY_SOURCE } from "./openapi";
-import type { ResolvedApi } from "./resolve-settings";
+import type { ResolvedApi, ResolvedHttpApi } from "./resolve-settings";
 
 export interface AttachmentTarget {
   /**
@@ -67,8 +67,50 @@ export function attachToApi(componentName: string, api: ResolvedApi, target: Att
   return { key: api.key, restApiId, executionArn, stageNames: api.stageNames, authorizer, gatewayResponses };
 }
 
+/** What one HTTP API (API Gateway v2) needs to use the authorizer, apart from the permission to invoke the function. */
+export interface HttpApiAttachment {
+  key: string;
+  apiId: pulumi.Output<string>;
+  executionArn: pulumi.Output<string>;
+  authorizer: aws.apigatewayv2.Authorizer;
+}
+
+/** Where an HTTP API authorizer puts the key (API Gateway's `$request.` selection expression). */
+export const HTTP_API_KEY_SOURCE = "$request.header.Authorization";
+/** The route API Gateway matched, which route rules decide on: part of the cache key when there are rules. */
+export const HTTP_API_ROUTE_SOURCE = "$context.routeKey";
+
+/**
+ * The authorizer of one HTTP API: `REQUEST`, payload format 2.0 with simple responses
+ * (`{ isAuthorized, context }`), as AWS's "Control access to HTTP APIs with AWS Lambda authorizers"
+ * describes. API Gateway caches an answer under the identity sources' values, for every route of the
+ * API: with route rules, a key allowed on one route must not be let through another on that cached
+ * answer, so the route key is among them. HTTP APIs have no gateway responses to configure: a
+ * missing `Authorization` header is answered 401 and `isAuthorized: false` 403 by API Gateway itself.
+ */
+export function attachToHttpApi(componentName: string, api: ResolvedHttpApi, target: Omit<AttachmentTarget, "authorizerType"> & { routeRules: boolean }, parent: pulumi.Resource): HttpApiAttachment {
+  const prefix = `${componentName}-${api.key}`;
+  const apiId = api.api ? api.api.id : pulumi.output(api.apiId as pulumi.Input<string>);
+  const executionArn = api.api ? api.api.executionArn : target.executionArnForId(apiId);
+  const authorizer = new aws.apigatewayv2.Authorizer(
+    `${prefix}-authorizer`,
+    {
+      apiId,
+      name: prefix,
+      authorizerType: "REQUEST",
+      authorizerUri: target.invokeArn,
+      authorizerPayloadFormatVersion: "2.0",
+      enableSimpleResponses: true,
+      identitySources: target.routeRules ? [HTTP_API_KEY_SOURCE, HTTP_API_ROUTE_SOURCE] : [HTTP_API_KEY_SOURCE],
+      authorizerResultTtlInSeconds: target.resultTtlSeconds,
+    },
+    { parent },
+  );
+  return { key: api.key, apiId, executionArn, authorizer };
+}
+
 /** The permission for that API, and only that authorizer of it, to invoke the function. */
-export function allowInvoke(componentName: string, attachment: ApiAttachment, fn: aws.lambda.Function, parent: pulumi.Resource): aws.lambda.Permission {
+export function allowInvoke(componentName: string, attachment: Pick<ApiAttachment | HttpApiAttachment, "key" | "executionArn" | "authorizer">, fn: aws.lambda.Function, parent: pulumi.Resource): aws.lambda.Permission {
   return new aws.lambda.Permission(
     `${componentName}-${attachment.key}-invoke`,
     {

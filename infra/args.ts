@@ -75,6 +75,35 @@ export interface ProtectedRestApiId extends ProtectedApiCommon {
 
 export type ProtectedApi = ProtectedRestApiResource | ProtectedRestApiId;
 
+interface ProtectedHttpApiCommon {
+  /**
+   * Key used in the names of this API's child resources (`<component>-<name>-authorizer`, ...).
+   * Keep it stable: changing it replaces the API's authorizer. Defaults to `apiId` when that is a
+   * plain string, else to `http-<position in httpApis>`. Letters, digits, `-` and `_`; unique
+   * across `apis` and `httpApis`.
+   */
+  name?: string;
+}
+
+/** An HTTP API (API Gateway v2, `protocolType: "HTTP"`) defined in the same Pulumi program. */
+export interface ProtectedHttpApiResource extends ProtectedHttpApiCommon {
+  api: aws.apigatewayv2.Api;
+  apiId?: never;
+}
+
+/** An HTTP API defined elsewhere (another stack, the console, CloudFormation), named by its id. */
+export interface ProtectedHttpApiId extends ProtectedHttpApiCommon {
+  /** The HTTP API's id, e.g. `f1g2h3i4j5`. */
+  apiId: pulumi.Input<string>;
+  api?: never;
+}
+
+/**
+ * An HTTP API to protect. The component creates its authorizer; its routes are yours: give each
+ * protected `aws.apigatewayv2.Route` `authorizationType: "CUSTOM"` and the authorizer's id.
+ */
+export type ProtectedHttpApi = ProtectedHttpApiResource | ProtectedHttpApiId;
+
 export interface CacheTableSettings {
   /** Point-in-time recovery. The table only holds cached verdicts, so it is off by default. */
   pointInTimeRecovery?: boolean;
@@ -99,7 +128,8 @@ export interface WafSettings {
   /**
    * Requests one source IP may send in any 5 minutes, across all protected stages, before AWS WAF
    * blocks it (403) until its rate falls below the limit (10..2000000000). Every API in `apis` needs
-   * `stageNames`. Unset: no web ACL.
+   * `stageNames`. Unset: no web ACL. REST APIs only: AWS WAF cannot be associated with an HTTP
+   * API's stage, so the APIs in `httpApis` are not covered.
    */
   requestsPerFiveMinutesPerIp?: number;
 }
@@ -128,6 +158,13 @@ export interface UserKeyAuthorizerArgs {
    * `openApiSecurityScheme` output.
    */
   apis?: ProtectedApi[];
+  /**
+   * HTTP APIs (API Gateway v2) to protect. Each gets a `REQUEST` authorizer with payload format 2.0
+   * and simple responses (`httpApiAuthorizerIds`), and a permission to invoke the function through
+   * it. HTTP APIs have no usage plans and no AWS WAF association: `usagePlans` and `waf` apply to
+   * the REST APIs in `apis` only. `apis`, `httpApis` or both may be given.
+   */
+  httpApis?: ProtectedHttpApi[];
   /**
    * For REST APIs defined with OpenAPI: also create a role API Gateway assumes to invoke the
    * authorizer, and export `openApiSecurityScheme`, an `x-amazon-apigateway-authorizer` security
@@ -174,11 +211,16 @@ export interface UserKeyAuthorizerArgs {
    */
   routeScopes?: RouteScopes;
 
-  /** `REQUEST` (default: the function sees headers, source IP and user agent) or `TOKEN`. */
+  /**
+   * For REST APIs: `REQUEST` (default: the function sees headers, source IP and user agent) or
+   * `TOKEN`. An HTTP API's authorizer is always `REQUEST`, with payload format 2.0.
+   */
   authorizerType?: "REQUEST" | "TOKEN";
   /**
    * How long API Gateway reuses an answer for the same `Authorization` header, seconds (0..3600;
-   * 0 disables the gateway cache). Default 300. A revoked key stays usable this long.
+   * 0 disables the gateway cache). Default 300. A revoked key stays usable this long. On an HTTP
+   * API with `routeScopes`, answers are cached per header and route (`$context.routeKey`), so a
+   * key costs one invocation per route it calls in each TTL rather than one per TTL.
    */
   authorizerResultTtlSeconds?: number;
   /** Lambda memory, MB (128..10240). Default 256. */
@@ -189,18 +231,25 @@ export interface UserKeyAuthorizerArgs {
   /**
    * Per-user throttles and quotas through API Gateway usage plans. Every API in `apis` then needs
    * `stageNames` (the stages the plans cover), and a `restApi` of this program needs `deployStages`
-   * and `apiKeySource: "AUTHORIZER"`. Default: none, requests are not metered per user.
+   * and `apiKeySource: "AUTHORIZER"`. Default: none, requests are not metered per user. REST APIs
+   * only: HTTP APIs have no usage plans, so with `httpApis` alone preview refuses this, and with
+   * both the plans meter the REST APIs only (preview warns).
    */
   usagePlans?: UsagePlansSettings;
-  /** An AWS WAF web ACL with a rate limit per source IP on every protected stage. Default: none. */
+  /**
+   * An AWS WAF web ACL with a rate limit per source IP on every protected stage of the REST APIs in
+   * `apis`. Default: none. AWS WAF cannot be associated with an HTTP API's stage: with `httpApis`
+   * alone preview refuses this, and with both the HTTP APIs are left out (preview warns); put
+   * CloudFront with AWS WAF in front of an HTTP API instead.
+   */
   waf?: WafSettings;
   /** Alarms on the authorizer: on by default; `{ enabled: false }` turns them off, `topicArn` sends them somewhere. */
   alarms?: AlarmSettings;
   /** A CloudWatch dashboard for the authorizer (its URL is the `dashboardUrl` output). Default true. */
   dashboard?: boolean;
   /**
-   * Contributor Insights rules on the audit log group: top users by requests, top key fingerprints
-   * and top source IPs by denials. Default true; they are billed per rule and per matched record.
+   * Contributor Insights rules on the audit log group: top users and top APIs (REST and HTTP) by
+   * requests, top key fingerprints and top source IPs by denials. Default true; they are billed per rule and per matched record.
    */
   contributorInsights?: boolean;
   /** Saved CloudWatch Logs Insights queries over the audit log (docs/operations.md). Default true. */

@@ -2,7 +2,7 @@
  * Keygate's library entry (package.json `main`): the component and its types. Importing it
  * creates no resources; the stack program is infra/stack.ts.
  */
-export { UserKeyAuthorizer, type AttachedApiSummary } from "./user-key-authorizer";
+export { UserKeyAuthorizer, type AttachedApiSummary, type AttachedHttpApiSummary } from "./user-key-authorizer";
 export type {
   AlarmSettings,
   AttachedApi,
@@ -10,6 +10,9 @@ export type {
   CacheTableSettings,
   KindeSettings,
   ProtectedApi,
+  ProtectedHttpApi,
+  ProtectedHttpApiId,
+  ProtectedHttpApiResource,
   ProtectedRestApiId,
   ProtectedRestApiResource,
   UsagePlansSettings,

@@ -2,12 +2,16 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { DemoWhoamiRoute } from "./demo-api";
 import type { StackSettings } from "./stack-config";
-import { UserKeyAuthorizer, type AttachedApiSummary } from "./user-key-authorizer";
+import { UserKeyAuthorizer, type AttachedApiSummary, type AttachedHttpApiSummary } from "./user-key-authorizer";
 
 /** The stack's outputs. None of them holds a secret value. */
 export interface KeygateStackOutputs {
   authorizerIds: pulumi.Output<string>[];
   apis: pulumi.Output<AttachedApiSummary[]>;
+  /** With `keygate:httpApiIds`: each HTTP API's id and Keygate's authorizer on it, for its routes' `authorizerId`. */
+  httpApis: pulumi.Output<AttachedHttpApiSummary[]> | undefined;
+  /** With `keygate:httpApiIds`: the HTTP APIs' authorizer ids, in the order of the setting. */
+  httpApiAuthorizerIds: pulumi.Output<string>[] | undefined;
   functionName: pulumi.Output<string>;
   functionArn: pulumi.Output<string>;
   tableName: pulumi.Output<string>;
@@ -22,10 +26,10 @@ export interface KeygateStackOutputs {
   dashboardUrl: pulumi.Output<string> | undefined;
 }
 
-/** Keygate's own stack: the component, attached to the configured REST APIs or to a demo API of its own. */
+/** Keygate's own stack: the component, attached to the configured REST and HTTP APIs or to a demo API of its own. */
 export function createKeygateStack(settings: StackSettings): KeygateStackOutputs {
   if (!settings.demoApi) {
-    const keygate = new UserKeyAuthorizer("keygate", { ...settings.component, apis: settings.apis });
+    const keygate = new UserKeyAuthorizer("keygate", { ...settings.component, apis: settings.apis, httpApis: settings.httpApis });
     return { ...outputsOf(keygate), demoUrl: undefined };
   }
 
@@ -61,6 +65,9 @@ function outputsOf(keygate: UserKeyAuthorizer): Omit<KeygateStackOutputs, "demoU
   return {
     authorizerIds: keygate.authorizerIds,
     apis: keygate.apis,
+    // Left out of a stack without HTTP APIs, as the other optional outputs are.
+    httpApis: keygate.httpApiAuthorizers.length > 0 ? keygate.httpApis : undefined,
+    httpApiAuthorizerIds: keygate.httpApiAuthorizers.length > 0 ? keygate.httpApiAuthorizerIds : undefined,
     functionName: keygate.functionName,
     functionArn: keygate.functionArn,
     tableName: keygate.tableName,

@@ -2,8 +2,8 @@ import type * as aws from "@pulumi/aws";
 import type * as pulumi from "@pulumi/pulumi";
 import { authorizerEnvironment, loadConfig, settingOfVariable } from "../lambda/config";
 import { SettingError } from "../lambda/errors";
-import { REST_API_ID, SETTINGS, type SettingName, type SettingSpec, type SettingValue } from "../lambda/settings/settings-table";
-import { functionTimeoutSeconds, type AttachedApi, type ProtectedApi, type UserKeyAuthorizerArgs } from "./args";
+import { HTTP_API_ID, REST_API_ID, SETTINGS, type SettingName, type SettingSpec, type SettingValue } from "../lambda/settings/settings-table";
+import { functionTimeoutSeconds, type AttachedApi, type ProtectedApi, type ProtectedHttpApi, type UserKeyAuthorizerArgs } from "./args";
 import { usagePlansVariable } from "./lambda-environment";
 import { resolveUsagePlans, type ResolvedUsagePlans } from "./validate-usage-plans";
 import { checkApisForWaf } from "./validate-waf";
@@ -33,6 +33,14 @@ export interface ResolvedApi {
   deployStages?: (api: AttachedApi) => aws.apigateway.Stage[];
 }
 
+/** An HTTP API (API Gateway v2) to protect, checked. */
+export interface ResolvedHttpApi {
+  /** Stable key for child resource names, unique across REST and HTTP APIs. */
+  key: string;
+  api?: aws.apigatewayv2.Api;
+  apiId?: pulumi.Input<string>;
+}
+
 /** The settings table's component arguments (lambda/settings/settings-table.ts). */
 type ArgSettingName = { [N in SettingName]: (typeof SETTINGS)[N] extends { arg: string } ? N : never }[SettingName];
 type WithDefault = { [N in ArgSettingName]: (typeof SETTINGS)[N] extends { default: unknown } | { required: true } ? N : never }[ArgSettingName];
@@ -51,6 +59,7 @@ export interface ResolvedSettings extends TableSettings {
   auditLogKmsKeyArn?: pulumi.Input<string>;
   alarmTopicArn?: pulumi.Input<string>;
   apis: ResolvedApi[];
+  httpApis: ResolvedHttpApi[];
   timeoutSeconds: number;
   /** Undefined when `usagePlans` is unset. */
   usagePlans?: ResolvedUsagePlans;
@@ -69,6 +78,8 @@ export type Fail = (path: string, problem: string) => never;
 export interface ProgramValues {
   /** An `aws.apigateway.RestApi` of this program. */
   isRestApi(value: unknown): boolean;
+  /** An `aws.apigatewayv2.Api` of this program. */
+  isHttpApi(value: unknown): boolean;
   /** A Pulumi Output, checked when it resolves rather than now. */
   isOutput(value: unknown): boolean;
   /** Runs `check` on a value that is not a plain string (an Output, a promise) once it resolves. */
@@ -78,6 +89,7 @@ export interface ProgramValues {
 /** For arguments that are plain data, such as a stack file read without Pulumi: no resources, no Outputs. */
 export const PLAIN_VALUES: ProgramValues = {
   isRestApi: () => false,
+  isHttpApi: () => false,
   isOutput: () => false,
   whenResolved: (value, check) => check(value),
 };
@@ -93,8 +105,9 @@ export function checkSettings(args: UserKeyAuthorizerArgs, fail: Fail, program: 
 
   const table = tableSettings(args, fail, program);
   const apis = resolveApis(args.apis, fail, program);
-  if (apis.length === 0 && !table.openApi) {
-    fail("apis", "is empty and openApi is off: name at least one REST API to protect (or set openApi for APIs defined with OpenAPI)");
+  const httpApis = resolveHttpApis(args.httpApis, apis, fail, program);
+  if (apis.length === 0 && httpApis.length === 0 && !table.openApi) {
+    fail("apis", "is empty and openApi is off: name at least one REST API (apis) or HTTP API (httpApis) to protect (or set openApi for APIs defined with OpenAPI)");
   }
   if (Buffer.byteLength(JSON.stringify(table.routeScopes)) > MAX_ROUTE_SCOPES_BYTES) {
     fail("routeScopes", `is ${Buffer.byteLength(JSON.stringify(table.routeScopes))} bytes as JSON; at most ${MAX_ROUTE_SCOPES_BYTES} fit in the function's 4 KB of environment variables`);
@@ -108,12 +121,13 @@ export function checkSettings(args: UserKeyAuthorizerArgs, fail: Fail, program: 
     );
   }
   const usagePlans = resolveUsagePlans(args.usagePlans, table, fail);
-  if (usagePlans) checkApisForUsagePlans(apis, fail);
-  if (table.wafRequestsPerFiveMinutesPerIp !== undefined) checkApisForWaf(apis, fail);
+  if (usagePlans) checkApisForUsagePlans(apis, httpApis, fail);
+  if (table.wafRequestsPerFiveMinutesPerIp !== undefined) checkApisForWaf(apis, httpApis, fail);
 
   const settings: ResolvedSettings = {
     ...table,
     apis,
+    httpApis,
     timeoutSeconds: functionTimeoutSeconds({ verifyTimeoutMs: table.verifyTimeoutMs, dynamoDbTimeoutMs: table.dynamoDbTimeoutMs, usagePlans }),
     ...(usagePlans ? { usagePlans } : {}),
   };
@@ -122,7 +136,7 @@ export function checkSettings(args: UserKeyAuthorizerArgs, fail: Fail, program: 
 }
 
 /** Every argument the settings table names, checked by its kind, with its default when unset. */
-function tableSettings(args: UserKeyAuthorizerArgs, fail: Fail, program: ProgramValues): Omit<ResolvedSettings, "apis" | "timeoutSeconds" | "usagePlans"> {
+function tableSettings(args: UserKeyAuthorizerArgs, fail: Fail, program: ProgramValues): Omit<ResolvedSettings, "apis" | "httpApis" | "timeoutSeconds" | "usagePlans"> {
   const values: Record<string, unknown> = {};
   for (const [name, setting] of Object.entries(SETTINGS) as [SettingName, SettingSpec][]) {
     if (setting.arg === undefined || name === "usagePlans") continue;
@@ -138,7 +152,7 @@ function tableSettings(args: UserKeyAuthorizerArgs, fail: Fail, program: Program
     // checked when it resolves, which `pulumi preview` still does for config and stack references.
     values[name] = INPUT_SETTINGS.has(name) && typeof raw !== "string" ? program.whenResolved(raw as pulumi.Input<string>, (resolved) => check(resolved) as string) : check(raw);
   }
-  return values as unknown as Omit<ResolvedSettings, "apis" | "timeoutSeconds" | "usagePlans">;
+  return values as unknown as Omit<ResolvedSettings, "apis" | "httpApis" | "timeoutSeconds" | "usagePlans">;
 }
 
 /** The argument at a dotted path, e.g. `auditLog.retentionInDays`. */
@@ -188,11 +202,46 @@ function resolveApis(apis: ProtectedApi[] | undefined, fail: Fail, program: Prog
   });
 }
 
+function resolveHttpApis(httpApis: ProtectedHttpApi[] | undefined, restApis: readonly ResolvedApi[], fail: Fail, program: ProgramValues): ResolvedHttpApi[] {
+  if (httpApis === undefined) return [];
+  if (!Array.isArray(httpApis)) return fail("httpApis", "must be a list of { api } or { apiId } entries");
+  // The permission to invoke the function is a lambda.Permission named after the key, for either kind of API.
+  const seen = new Map<string, string>(restApis.map((api, index) => [api.key, `apis[${index}]`]));
+  return httpApis.map((api, index): ResolvedHttpApi => {
+    const path = `httpApis[${index}]`;
+    if (typeof api !== "object" || api === null) return fail(path, "must be { api } or { apiId }");
+    const hasResource = api.api !== undefined;
+    const hasId = api.apiId !== undefined;
+    if (hasResource === hasId) return fail(path, "must set exactly one of api (an aws.apigatewayv2.Api of this program) and apiId (the id of an HTTP API defined elsewhere)");
+    if (hasResource && !program.isHttpApi(api.api)) return fail(`${path}.api`, "must be an aws.apigatewayv2.Api resource (an HTTP API); a REST API belongs in apis");
+    if (hasId && !program.isOutput(api.apiId) && !isPromiseLike(api.apiId)) {
+      if (typeof api.apiId !== "string" || !HTTP_API_ID.pattern.test(api.apiId)) {
+        return fail(`${path}.apiId`, `must be ${HTTP_API_ID.one}: ${HTTP_API_ID.rule} (got ${JSON.stringify(api.apiId)})`);
+      }
+    }
+    if (api.name !== undefined && (typeof api.name !== "string" || !API_KEY_NAME.test(api.name))) {
+      return fail(`${path}.name`, `must be 1 to 64 letters, digits, "-" or "_" (got ${JSON.stringify(api.name)})`);
+    }
+    // As for REST APIs; the position fallback is marked so that it never meets a REST API's.
+    const key = api.name ?? (typeof api.apiId === "string" ? api.apiId : `http-${index}`);
+    const previous = seen.get(key);
+    if (previous !== undefined) {
+      return fail(api.name !== undefined ? `${path}.name` : path, `repeats ${previous} (${JSON.stringify(key)}): each API is attached once, under a name of its own across apis and httpApis`);
+    }
+    seen.set(key, path);
+    return { key, ...(hasResource ? { api: api.api } : { apiId: api.apiId }) };
+  });
+}
+
 /**
  * A usage plan covers named stages of named APIs, so every API needs its stages, and a stage of this
  * program must be created between the authorizer and the plans (see `deployStages`).
  */
-function checkApisForUsagePlans(apis: ResolvedApi[], fail: Fail): void {
+function checkApisForUsagePlans(apis: ResolvedApi[], httpApis: readonly ResolvedHttpApi[], fail: Fail): void {
+  // API Gateway v2 has no usage plans or API keys: an HTTP API throttles per stage and route, never per caller.
+  if (apis.length === 0 && httpApis.length > 0) {
+    fail("usagePlans", "is set, but HTTP APIs have no usage plans (API Gateway meters users on REST APIs only) and apis names no REST API: remove usagePlans, or protect a REST API with it");
+  }
   if (apis.length === 0) fail("apis", "is empty, and usagePlans needs at least one REST API whose stages its plans cover");
   apis.forEach((api, index) => {
     if (api.stageNames.length === 0) {

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { ProtectedRestApiId, UserKeyAuthorizerArgs } from "./args";
+import type { ProtectedHttpApiId, ProtectedRestApiId, UserKeyAuthorizerArgs } from "./args";
 import { CONFIG_NAMESPACE, readStackSettings } from "./stack-settings";
 import { InvalidSettingError } from "./validate-args";
 
@@ -24,11 +24,13 @@ export function pulumiConfigSource(config: pulumi.Config = new pulumi.Config(CON
   };
 }
 
-/** The stack's settings: the component's arguments (without `apis`), and what to protect. */
+/** The stack's settings: the component's arguments (without `apis` and `httpApis`), and what to protect. */
 export interface StackSettings {
-  component: Omit<UserKeyAuthorizerArgs, "apis">;
-  /** REST APIs to protect, named by id. Empty means: create and protect the demo API. */
+  component: Omit<UserKeyAuthorizerArgs, "apis" | "httpApis">;
+  /** REST APIs to protect, named by id. Empty, with no HTTP APIs either, means: create and protect the demo API. */
   apis: ProtectedRestApiId[];
+  /** HTTP APIs to protect, named by id (`keygate:httpApiIds`). */
+  httpApis: ProtectedHttpApiId[];
   demoApi: boolean;
   demoStageName: string;
 }
@@ -42,8 +44,8 @@ export function readStackConfig(source: ConfigSource): StackSettings {
   const fail = (setting: string, problem: string): never => {
     throw new InvalidSettingError(setting, problem);
   };
-  const { kinde, component, apis, demoApi, demoStageName } = readStackSettings((key) => source.get(key), { fail, kinde: "required", names: source.names() });
+  const { kinde, component, apis, httpApis, demoApi, demoStageName } = readStackSettings((key) => source.get(key), { fail, kinde: "required", names: source.names() });
   // Set: readStackSettings refuses a stack without it.
   const clientSecret = source.getSecret("kindeClientSecret")!;
-  return { component: { ...component, kinde: { ...kinde, clientSecret } }, apis, demoApi, demoStageName };
+  return { component: { ...component, kinde: { ...kinde, clientSecret } }, apis, httpApis, demoApi, demoStageName };
 }

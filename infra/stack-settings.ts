@@ -3,7 +3,7 @@
  * through stack-config.ts, and `npm start` from a `Pulumi.<stack>.yaml` file (local/stack-config.ts),
  * so both accept the same values and refuse the same ones with the same message.
  */
-import type { ProtectedRestApiId, UserKeyAuthorizerArgs } from "./args";
+import type { ProtectedHttpApiId, ProtectedRestApiId, UserKeyAuthorizerArgs } from "./args";
 import { isRecord } from "../lambda/settings/setting-kinds";
 import { SETTINGS, STACK_KEYS, type SettingName, type SettingSpec } from "../lambda/settings/settings-table";
 import { checkSettings, PLAIN_VALUES, type ResolvedSettings, type SettingNamer } from "./resolve-settings";
@@ -18,6 +18,7 @@ export type StackConfigKey = string;
 const COMPONENT_PATH_TO_KEY: Readonly<Record<string, string>> = {
   ...Object.fromEntries(Object.values(SETTINGS).flatMap((setting: SettingSpec) => (setting.arg && setting.stackKey ? [[setting.arg, setting.stackKey]] : []))),
   apis: "restApiIds",
+  httpApis: "httpApiIds",
 };
 
 /** Names a component argument the way the stack's user set it: `keygate:<key>`. */
@@ -25,6 +26,7 @@ export function stackSettingName(options: { demo: boolean }): SettingNamer {
   return (path) => {
     const api = /^apis\[\d+\](\.(\w+))?/.exec(path);
     if (api) return `${CONFIG_NAMESPACE}:${api[2] === "stageNames" ? (options.demo ? "demoStageName" : "stageNames") : "restApiIds"}`;
+    if (/^httpApis\[\d+\]/.test(path)) return `${CONFIG_NAMESPACE}:httpApiIds`;
     return `${CONFIG_NAMESPACE}:${COMPONENT_PATH_TO_KEY[path] ?? path}`;
   };
 }
@@ -50,9 +52,11 @@ export interface StackValues<Kinde> {
   /** The Kinde settings as written. */
   kinde: Kinde;
   /** The component's other arguments, typed as it expects them. */
-  component: Omit<UserKeyAuthorizerArgs, "apis" | "kinde">;
-  /** REST APIs to protect, named by id. Empty means: create and protect the demo API. */
+  component: Omit<UserKeyAuthorizerArgs, "apis" | "httpApis" | "kinde">;
+  /** REST APIs to protect, named by id. Empty, with no HTTP APIs either, means: create and protect the demo API. */
   apis: ProtectedRestApiId[];
+  /** HTTP APIs (API Gateway v2) to protect, named by id. */
+  httpApis: ProtectedHttpApiId[];
   /** True when the stack creates and protects the demo API. */
   demoApi: boolean;
   demoStageName: string;
@@ -91,7 +95,7 @@ export function readStackSettings(get: (key: StackConfigKey) => string | undefin
     if (setting.arg) setAt(component, setting.arg, name === "usagePlans" ? typedUsagePlans(value as Record<string, unknown>) : value);
     else stackOnly[name] = setting.kind.check(value, (problem) => fail(stackKey, problem));
   }
-  const { kinde: kindeText, ...componentArgs } = component as { kinde?: Partial<KindeText> } & Omit<UserKeyAuthorizerArgs, "apis" | "kinde">;
+  const { kinde: kindeText, ...componentArgs } = component as { kinde?: Partial<KindeText> } & Omit<UserKeyAuthorizerArgs, "apis" | "httpApis" | "kinde">;
 
   const required = options.kinde === "required";
   const clientId = kindeText?.clientId;
@@ -105,17 +109,25 @@ export function readStackSettings(get: (key: StackConfigKey) => string | undefin
   if (required && domain === undefined) fail("kindeDomain", "is required, e.g. pulumi config set kindeDomain https://acme.kinde.com");
 
   const restApiIds = (stackOnly.restApiIds as string[] | undefined) ?? SETTINGS.restApiIds.default;
+  const httpApiIds = (stackOnly.httpApiIds as string[] | undefined) ?? SETTINGS.httpApiIds.default;
   const stageNames = (stackOnly.stageNames as string[] | undefined) ?? SETTINGS.stageNames.default;
   const demoApi = (stackOnly.demoApi as boolean | undefined) ?? SETTINGS.demoApi.default;
   const demoStageName = (stackOnly.demoStageName as string | undefined) ?? SETTINGS.demoStageName.default;
-  const useDemo = restApiIds.length === 0 && demoApi;
+  const useDemo = restApiIds.length === 0 && httpApiIds.length === 0 && demoApi;
   if (restApiIds.length === 0 && stageNames.length > 0) {
-    fail("stageNames", `is set but ${key("restApiIds")} is empty: stage names belong to the REST APIs named there (the demo API's stage is ${key("demoStageName")})`);
+    fail(
+      "stageNames",
+      `is set but ${key("restApiIds")} is empty: stage names belong to the REST APIs named there (the demo API's stage is ${key("demoStageName")}; an HTTP API's stages need none)`,
+    );
   }
-  if (restApiIds.length === 0 && !demoApi && !componentArgs.openApi) {
-    fail("restApiIds", `is empty and ${key("demoApi")} is false: name the REST APIs to protect (pulumi config set restApiIds <id>), or keep the demo API`);
+  if (restApiIds.length === 0 && httpApiIds.length === 0 && !demoApi && !componentArgs.openApi) {
+    fail(
+      "restApiIds",
+      `is empty, so is ${key("httpApiIds")}, and ${key("demoApi")} is false: name the REST APIs to protect (pulumi config set restApiIds <id>) or the HTTP APIs (pulumi config set httpApiIds <id>), or keep the demo API`,
+    );
   }
   const apis: ProtectedRestApiId[] = restApiIds.map((restApiId) => ({ restApiId, stageNames }));
+  const httpApis: ProtectedHttpApiId[] = httpApiIds.map((apiId) => ({ apiId }));
 
   // Everything else is checked by the component's own rules, named as stack settings. The demo API
   // does not exist yet, so a stand-in with its stage takes its place in that check; so do stand-ins
@@ -132,6 +144,7 @@ export function readStackSettings(get: (key: StackConfigKey) => string | undefin
         clientSecret: clientSecret ?? KINDE_STAND_IN.clientSecret,
       },
       apis: standIn,
+      httpApis,
     },
     (path, problem) => options.fail(name(path), problem),
     PLAIN_VALUES,
@@ -143,7 +156,7 @@ export function readStackSettings(get: (key: StackConfigKey) => string | undefin
     ...(clientSecret !== undefined ? { clientSecret } : {}),
     ...(kindeText?.apiIds !== undefined ? { apiIds: kindeText.apiIds } : {}),
   };
-  return { kinde, component: componentArgs, apis, demoApi: useDemo, demoStageName, resolved };
+  return { kinde, component: componentArgs, apis, httpApis, demoApi: useDemo, demoStageName, resolved };
 }
 
 /**

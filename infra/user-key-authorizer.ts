@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { allowInvoke, attachToApi, type ApiAttachment } from "./api-attachment";
+import { allowInvoke, attachToApi, attachToHttpApi, type ApiAttachment, type HttpApiAttachment } from "./api-attachment";
 import { LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, type UserKeyAuthorizerArgs } from "./args";
 import { authorizerBundle, AUTHORIZER_HANDLER } from "./authorizer-code";
 import { authorizerFunctionName, lambdaInvokeArn, type AccountScope } from "./authorizer-function";
@@ -22,15 +22,24 @@ export interface AttachedApiSummary {
   stageNames: string[];
 }
 
+/** What was attached to each HTTP API, as reported in the `httpApis` output. */
+export interface AttachedHttpApiSummary {
+  name: string;
+  apiId: string;
+  /** Set it as `authorizerId` on routes with `authorizationType: "CUSTOM"`. */
+  authorizerId: string;
+}
+
 /** CloudWatch metric namespace of the decision counts. */
 export const METRIC_NAMESPACE = "Keygate";
 /** Matches every audit record (each has a decision), and nothing else Lambda writes to the group. */
 export const DECISION_FILTER_PATTERN = '{ ($.decision = "allow") || ($.decision = "deny") || ($.decision = "error") }';
 
 /**
- * Accepts Kinde user-level API keys at API Gateway REST APIs: a Lambda authorizer with its
- * verdict cache, client secret, audit log and least-privilege role, attached to each API in `apis`;
- * with `usagePlans`, a throttle and a quota per user through API Gateway usage plans.
+ * Accepts Kinde user-level API keys at API Gateway REST and HTTP APIs: a Lambda authorizer with its
+ * verdict cache, client secret, audit log and least-privilege role, attached to each API in `apis`
+ * and `httpApis`; with `usagePlans`, a throttle and a quota per user through API Gateway usage plans
+ * (REST APIs only).
  */
 export class UserKeyAuthorizer extends pulumi.ComponentResource {
   static readonly TYPE = "keygate:index:UserKeyAuthorizer";
@@ -43,6 +52,12 @@ export class UserKeyAuthorizer extends pulumi.ComponentResource {
   readonly gatewayResponses: aws.apigateway.Response[];
   /** Name, REST API id, authorizer id and stages of each protected API. */
   readonly apis: pulumi.Output<AttachedApiSummary[]>;
+  /** `httpApiAuthorizerIds[i]` is the authorizer of `args.httpApis[i]`: set it as `authorizerId` on routes with `authorizationType: "CUSTOM"`. */
+  readonly httpApiAuthorizerIds: pulumi.Output<string>[];
+  /** The HTTP APIs' authorizers, in the order of `args.httpApis`. */
+  readonly httpApiAuthorizers: aws.apigatewayv2.Authorizer[];
+  /** Name, API id and authorizer id of each protected HTTP API. */
+  readonly httpApis: pulumi.Output<AttachedHttpApiSummary[]>;
 
   readonly functionName: pulumi.Output<string>;
   readonly functionArn: pulumi.Output<string>;
@@ -142,6 +157,8 @@ export class UserKeyAuthorizer extends pulumi.ComponentResource {
     const functionName = authorizerFunctionName(name);
     const invokeArn = this.scope().apply((scope) => lambdaInvokeArn(scope, functionName));
     const attachments = this.attachApis(name, settings, invokeArn);
+    const httpAttachments = this.attachHttpApis(name, settings, invokeArn);
+    warnOfRestOnlyFeatures(settings, this);
     const deployed = attachments.map((attachment, index) => this.deployStages(index, settings, attachment));
     this.waf =
       settings.wafRequestsPerFiveMinutesPerIp !== undefined
@@ -209,7 +226,7 @@ export class UserKeyAuthorizer extends pulumi.ComponentResource {
       // requests would fail. A fixed name cannot be created while the old function still holds it.
       { parent: this, dependsOn: [rolePolicy, secretVersion, ...(this.usage?.poolPlanKeys ?? [])], deleteBeforeReplace: true },
     );
-    for (const attachment of attachments) allowInvoke(name, attachment, this.fn, this);
+    for (const attachment of [...attachments, ...httpAttachments]) allowInvoke(name, attachment, this.fn, this);
 
     if (settings.auditLogMetrics) {
       new aws.cloudwatch.LogMetricFilter(
@@ -245,6 +262,13 @@ export class UserKeyAuthorizer extends pulumi.ComponentResource {
         })),
       ),
     );
+    this.httpApiAuthorizers = httpAttachments.map((attachment) => attachment.authorizer);
+    this.httpApiAuthorizerIds = this.httpApiAuthorizers.map((authorizer) => authorizer.id);
+    this.httpApis = pulumi.all(
+      httpAttachments.map((attachment) =>
+        pulumi.all([attachment.apiId, attachment.authorizer.id]).apply(([apiId, authorizerId]) => ({ name: attachment.key, apiId, authorizerId })),
+      ),
+    );
     this.usagePlanIds = this.usage?.planIds;
     this.usagePoolKeyIds = this.usage?.poolKeyIds;
 
@@ -261,6 +285,8 @@ export class UserKeyAuthorizer extends pulumi.ComponentResource {
     this.registerOutputs({
       authorizerIds: this.authorizerIds,
       apis: this.apis,
+      httpApiAuthorizerIds: this.httpApiAuthorizerIds,
+      httpApis: this.httpApis,
       functionName: this.functionName,
       functionArn: this.functionArn,
       tableName: this.tableName,
@@ -281,15 +307,23 @@ export class UserKeyAuthorizer extends pulumi.ComponentResource {
     return this.accountScope;
   }
 
+  /** An API named by id has no executionArn to read: build it from where this component deploys (REST and HTTP APIs share the form). */
+  private executionArnForId(apiId: pulumi.Input<string>): pulumi.Output<string> {
+    const scope = this.scope();
+    return pulumi.interpolate`arn:${scope.partition}:execute-api:${scope.region}:${scope.accountId}:${apiId}`;
+  }
+
   private attachApis(name: string, settings: ResolvedSettings, invokeArn: pulumi.Output<string>): ApiAttachment[] {
-    // An API named by id has no executionArn to read: build it from where this component deploys.
-    const executionArnForId = (restApiId: pulumi.Input<string>): pulumi.Output<string> => {
-      const scope = this.scope();
-      return pulumi.interpolate`arn:${scope.partition}:execute-api:${scope.region}:${scope.accountId}:${restApiId}`;
-    };
+    const executionArnForId = (restApiId: pulumi.Input<string>) => this.executionArnForId(restApiId);
     return settings.apis.map((api) =>
       attachToApi(name, api, { invokeArn, authorizerType: settings.authorizerType, resultTtlSeconds: settings.authorizerResultTtlSeconds, executionArnForId }, this),
     );
+  }
+
+  private attachHttpApis(name: string, settings: ResolvedSettings, invokeArn: pulumi.Output<string>): HttpApiAttachment[] {
+    const executionArnForId = (apiId: pulumi.Input<string>) => this.executionArnForId(apiId);
+    const routeRules = Object.keys(settings.routeScopes).length > 0;
+    return settings.httpApis.map((api) => attachToHttpApi(name, api, { invokeArn, resultTtlSeconds: settings.authorizerResultTtlSeconds, executionArnForId, routeRules }, this));
   }
 
   /** Lets the program create an API's stages now that its authorizer exists (see `deployStages`). */
@@ -320,6 +354,27 @@ export class UserKeyAuthorizer extends pulumi.ComponentResource {
     );
     return pulumi.all([this.fn.invokeArn, invokeRole.arn]).apply(([authorizerUri, authorizerCredentials]) =>
       openApiSecurityScheme({ authorizerType: settings.authorizerType, authorizerUri, authorizerCredentials, resultTtlSeconds: settings.authorizerResultTtlSeconds }),
+    );
+  }
+}
+
+/**
+ * Usage plans and AWS WAF exist for REST APIs only. With HTTP APIs alone the settings are refused
+ * (resolve-settings.ts); with both kinds, preview says which APIs they leave out.
+ */
+function warnOfRestOnlyFeatures(settings: ResolvedSettings, component: pulumi.Resource): void {
+  if (settings.httpApis.length === 0) return;
+  const httpApis = settings.httpApis.map((api) => api.key).join(", ");
+  if (settings.usagePlans) {
+    void pulumi.log.warn(
+      `usagePlans meter the REST APIs in apis only: HTTP APIs have no usage plans, so requests to the HTTP APIs in httpApis (${httpApis}) are not throttled or counted per user`,
+      component,
+    );
+  }
+  if (settings.wafRequestsPerFiveMinutesPerIp !== undefined) {
+    void pulumi.log.warn(
+      `waf protects the stages of the REST APIs in apis only: AWS WAF cannot be associated with an HTTP API's stage, so the HTTP APIs in httpApis (${httpApis}) have no web ACL`,
+      component,
     );
   }
 }

@@ -4,7 +4,7 @@ import { SettingError } from "../lambda/errors";
 import type { UserKeyAuthorizerArgs } from "./args";
 import { checkSettings, componentSettingName, type ProgramValues, type ResolvedSettings, type SettingNamer } from "./resolve-settings";
 
-export { componentSettingName, type ResolvedApi, type ResolvedSettings, type SettingNamer } from "./resolve-settings";
+export { componentSettingName, type ResolvedApi, type ResolvedHttpApi, type ResolvedSettings, type SettingNamer } from "./resolve-settings";
 
 /**
  * A bad setting at `pulumi preview`: a `SettingError` named as the user wrote it (`args.x` for the
@@ -20,9 +20,10 @@ export class InvalidSettingError extends SettingError {
   override name = "InvalidSettingError";
 }
 
-/** What only Pulumi can tell apart: the program's RestApi resources, and Outputs, checked once they resolve. */
+/** What only Pulumi can tell apart: the program's RestApi and HTTP Api resources, and Outputs, checked once they resolve. */
 const PULUMI_VALUES: ProgramValues = {
   isRestApi: (value) => aws.apigateway.RestApi.isInstance(value),
+  isHttpApi: (value) => aws.apigatewayv2.Api.isInstance(value),
   isOutput: (value) => pulumi.Output.isInstance(value),
   whenResolved: (value, check) => pulumi.output(value).apply(check),
 };

@@ -22,8 +22,10 @@ const FIVE_MINUTES = 300;
 export const FAILING_PERCENT = 1;
 
 /**
- * The alarms on one authorizer. Every denial is a thrown `Unauthorized`, which Lambda counts in its
- * `Errors` metric, so `Errors` cannot tell a failing authorizer from a busy one: the failing alarm
+ * The alarms on one authorizer, for REST and HTTP APIs alike: they watch the function and the audit
+ * records, whichever kind of API sent the request. A REST API's denial is a thrown `Unauthorized`,
+ * which Lambda counts in its `Errors` metric (an HTTP API's is an answer, `isAuthorized: false`), so
+ * `Errors` cannot tell a failing authorizer from a busy one: the failing alarm
  * compares invocations with the audit records instead. An invocation that wrote no record crashed,
  * timed out or never started (a bad setting stops the container at start-up), and a record with
  * `decision: error` other than `upstream_unavailable` (which has its own alarm) is a failure too.

@@ -17,7 +17,7 @@ export interface DashboardOptions {
   /** Alarm ARNs to show at the top, when the alarms exist. */
   alarmArns: pulumi.Output<string>[];
   /** Contributor Insights rule names, when the rules exist. */
-  contributorRules?: { topUsers: pulumi.Output<string>; topDeniedFingerprints: pulumi.Output<string>; topDeniedSourceIps: pulumi.Output<string> };
+  contributorRules?: { topUsers: pulumi.Output<string>; topApis: pulumi.Output<string>; topDeniedFingerprints: pulumi.Output<string>; topDeniedSourceIps: pulumi.Output<string> };
   /** Show the usage-key rows (with usage plans). */
   usagePlans: boolean;
 }
@@ -28,7 +28,8 @@ const keygate = (name: string, dimensions: Record<string, string>, label: string
 /**
  * The authorizer's dashboard, built with awsx: alarms, decisions and reasons, where verdicts came
  * from (the cache hit ratio of each layer), Kinde calls and latency, the authorizer's p50/p99, and
- * who uses and who is refused the most (Logs Insights and, when the rules exist, Contributor Insights).
+ * who uses and who is refused the most (Logs Insights and, when the rules exist, Contributor Insights),
+ * and the decisions of each protected API, REST and HTTP.
  */
 export function createDashboard(name: string, options: DashboardOptions, parent: pulumi.Resource): awsx.classic.cloudwatch.Dashboard {
   const logQuery = (lines: readonly string[]) => options.logGroupName.apply((group) => logWidgetQuery(group, lines));
@@ -95,7 +96,7 @@ export function createDashboard(name: string, options: DashboardOptions, parent:
         metrics: [
           awsx.classic.lambda.metrics.invocations(lambdaMetric({ statistic: "Sum", label: "invocations" })),
           awsx.classic.lambda.metrics.throttles(lambdaMetric({ statistic: "Sum", label: "throttles" })),
-          // Lambda counts every refusal (a thrown Unauthorized) as an error; internal errors are the error decisions.
+          // Lambda counts a REST API's refusals (a thrown Unauthorized) as errors, not an HTTP API's (isAuthorized: false): internal errors are the error decisions.
           keygate(METRICS.decisions, { decision: "error" }, "error decisions"),
         ],
       }),
@@ -110,9 +111,10 @@ export function createDashboard(name: string, options: DashboardOptions, parent:
   if (rules) {
     rows.push(
       new cw.RowWidget(
-        new ContributorInsightsWidget({ title: "Top users (Contributor Insights)", ruleName: rules.topUsers }),
-        new ContributorInsightsWidget({ title: "Top refused fingerprints (Contributor Insights)", ruleName: rules.topDeniedFingerprints }),
-        new ContributorInsightsWidget({ title: "Top refused source IPs (Contributor Insights)", ruleName: rules.topDeniedSourceIps }),
+        new ContributorInsightsWidget({ title: "Top users (Contributor Insights)", ruleName: rules.topUsers, width: 6 }),
+        new ContributorInsightsWidget({ title: "Top APIs, REST and HTTP (Contributor Insights)", ruleName: rules.topApis, width: 6 }),
+        new ContributorInsightsWidget({ title: "Top refused fingerprints (Contributor Insights)", ruleName: rules.topDeniedFingerprints, width: 6 }),
+        new ContributorInsightsWidget({ title: "Top refused source IPs (Contributor Insights)", ruleName: rules.topDeniedSourceIps, width: 6 }),
       ),
     );
   }
@@ -136,6 +138,7 @@ export function createDashboard(name: string, options: DashboardOptions, parent:
     );
   }
   rows.push(
+    new cw.RowWidget(new LogTableWidget({ title: "Decisions by API, REST and HTTP (from the audit log)", query: logQuery(DASHBOARD_QUERIES.decisionsByApi), width: 24 })),
     new cw.RowWidget(
       new cw.LogWidget({ title: "Refusals and errors by reason (from the audit log)", width: 24, height: 6, query: logQuery(DASHBOARD_QUERIES.refusalsByReason) }),
     ),

@@ -53,6 +53,7 @@ export function observeAuthorizer(
             ? {
                 contributorRules: {
                   topUsers: contributorRules["top-users"].ruleName,
+                  topApis: contributorRules["top-apis"].ruleName,
                   topDeniedFingerprints: contributorRules["top-denied-fingerprints"].ruleName,
                   topDeniedSourceIps: contributorRules["top-denied-source-ips"].ruleName,
                 },

@@ -38,6 +38,8 @@ const spec = <T, const S extends SettingSpec<T>>(setting: S & SettingSpec<T>): S
 const SCOPE: WordRule = { pattern: /^[\x21-\x2b\x2d-\x7e]{1,128}$/, one: "a scope name", many: "scope names", rule: "1 to 128 printable characters without spaces or commas" };
 // REST API ids are ten lower-case letters and digits.
 export const REST_API_ID: WordRule = { pattern: /^[a-z0-9]{10}$/, one: "a REST API id", many: "REST API ids", rule: "ten lower-case letters and digits" };
+// HTTP API (API Gateway v2) ids have the same shape: both kinds share the `<id>.execute-api` host names.
+export const HTTP_API_ID: WordRule = { pattern: /^[a-z0-9]{10}$/, one: "an HTTP API id", many: "HTTP API ids", rule: "ten lower-case letters and digits" };
 // API Gateway: "alphanumeric characters, hyphens, and underscores", at most 128.
 const STAGE_NAME: WordRule = { pattern: /^[A-Za-z0-9_-]{1,128}$/, one: "a stage name", many: "stage names", rule: '1 to 128 letters, digits, "-" or "_"' };
 // Kinde API ids as the Management API shows them: letters, digits and "_".
@@ -249,7 +251,7 @@ export const SETTINGS = {
     arg: "usagePlans",
     stackKey: "usagePlans",
     local: true,
-    doc: "Per-user throttles and quotas through API Gateway usage plans (docs/usage-plans.md). Unset: requests are not metered per user.",
+    doc: "Per-user throttles and quotas through API Gateway usage plans (docs/usage-plans.md), on REST APIs only: HTTP APIs have no usage plans. Unset: requests are not metered per user.",
   }),
   authorizerType: spec({
     kind: oneOf(["REQUEST", "TOKEN"] as const),
@@ -257,7 +259,7 @@ export const SETTINGS = {
     stackKey: "authorizerType",
     default: "REQUEST",
     local: true,
-    doc: "`REQUEST` (the function sees headers and source IP) or `TOKEN`.",
+    doc: "`REQUEST` (the function sees headers and source IP) or `TOKEN`, for REST APIs; an HTTP API's authorizer is always `REQUEST` with payload 2.0.",
   }),
   authorizerResultTtlSeconds: spec({
     // API Gateway's limit for the authorizer result cache.
@@ -266,7 +268,7 @@ export const SETTINGS = {
     stackKey: "authorizerResultTtlSeconds",
     default: 300,
     local: true,
-    doc: "How long API Gateway reuses an answer for the same `Authorization` header, seconds; 0 disables it. A revoked key stays usable this long.",
+    doc: "How long API Gateway reuses an answer for the same `Authorization` header (on an HTTP API with route rules, the same header and route), seconds; 0 disables it. A revoked key stays usable this long.",
   }),
   openApi: spec({
     kind: boolean,
@@ -290,7 +292,7 @@ export const SETTINGS = {
     kind: integer(10, 2_000_000_000),
     arg: "waf.requestsPerFiveMinutesPerIp",
     stackKey: "wafRequestsPerFiveMinutesPerIp",
-    doc: "Put an AWS WAF web ACL on every protected stage that blocks a source IP above this many requests in any 5 minutes (docs/deploy.md). Unset: no web ACL. Needs `stageNames` on every API.",
+    doc: "Put an AWS WAF web ACL on every protected stage that blocks a source IP above this many requests in any 5 minutes (docs/deploy.md). Unset: no web ACL. Needs `stageNames` on every API. REST APIs only: AWS WAF cannot be associated with an HTTP API's stage.",
   }),
   auditLogRetentionInDays: spec({
     kind: oneOfNumbers(LOG_RETENTION_DAYS, "CloudWatch's retention periods, 0 = never expire"),
@@ -351,21 +353,21 @@ export const SETTINGS = {
     arg: "dashboard",
     stackKey: "dashboard",
     default: true,
-    doc: "A CloudWatch dashboard of decisions, verdict sources, Kinde calls, latency, top users and top refused keys and addresses; its URL is the `dashboardUrl` output.",
+    doc: "A CloudWatch dashboard of decisions (overall and per REST or HTTP API), verdict sources, Kinde calls, latency, top users and top refused keys and addresses; its URL is the `dashboardUrl` output.",
   }),
   contributorInsights: spec({
     kind: boolean,
     arg: "contributorInsights",
     stackKey: "contributorInsights",
     default: true,
-    doc: "Contributor Insights rules on the audit log: top users by requests, top key fingerprints and source IPs by denials (billed per rule and matched record).",
+    doc: "Contributor Insights rules on the audit log: top users and top APIs (REST and HTTP) by requests, top key fingerprints and source IPs by denials (billed per rule and matched record).",
   }),
   savedQueries: spec({
     kind: boolean,
     arg: "savedQueries",
     stackKey: "savedQueries",
     default: true,
-    doc: "Saved Logs Insights queries for the audit log (a user's decisions, denials by reason, a key's last use, idle and old keys).",
+    doc: "Saved Logs Insights queries for the audit log (a user's decisions, denials by reason, decisions by API, a key's last use, idle and old keys).",
   }),
   pointInTimeRecovery: spec({
     kind: boolean,
@@ -391,7 +393,13 @@ export const SETTINGS = {
     kind: wordList(REST_API_ID, "refuse"),
     stackKey: "restApiIds",
     default: [] as string[],
-    doc: "Stack only: ids of existing REST APIs to protect. Empty: the stack creates and protects a demo API.",
+    doc: "Stack only: ids of existing REST APIs to protect. Empty, with `httpApiIds` empty too: the stack creates and protects a demo API.",
+  }),
+  httpApiIds: spec({
+    kind: wordList(HTTP_API_ID, "refuse"),
+    stackKey: "httpApiIds",
+    default: [] as string[],
+    doc: "Stack only: ids of existing HTTP APIs (API Gateway v2) to protect; each gets a payload-2.0 authorizer, whose id is in the `httpApis` output, for its routes to name (docs/attach.md).",
   }),
   stageNames: spec({
     kind: wordList(STAGE_NAME, "refuse"),
@@ -403,7 +411,7 @@ export const SETTINGS = {
     kind: boolean,
     stackKey: "demoApi",
     default: true,
-    doc: "Stack only: create and protect the demo API when `restApiIds` is empty.",
+    doc: "Stack only: create and protect the demo API when `restApiIds` and `httpApiIds` are empty.",
   }),
   demoStageName: spec({
     kind: text({ word: STAGE_NAME }),

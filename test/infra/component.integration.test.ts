@@ -62,8 +62,8 @@ describe("UserKeyAuthorizer's resources", () => {
         "aws:iam/rolePolicy:RolePolicy keys-authorizer",
         "aws:lambda/function:Function keys-authorizer",
         ...["failing", "timeouts", "verification-unavailable", "denial-spike", "throttled", "p99-latency"].map((alarm) => `aws:cloudwatch/metricAlarm:MetricAlarm keys-alarm-${alarm}`),
-        ...["top-users", "top-denied-fingerprints", "top-denied-source-ips"].map((rule) => `aws:cloudwatch/contributorInsightRule:ContributorInsightRule keys-insights-${rule}`),
-        ...["user-recent-decisions", "denials-by-reason", "key-last-use", "keys-by-last-use", "old-keys-in-use"].map((query) => `aws:cloudwatch/queryDefinition:QueryDefinition keys-query-${query}`),
+        ...["top-users", "top-apis", "top-denied-fingerprints", "top-denied-source-ips"].map((rule) => `aws:cloudwatch/contributorInsightRule:ContributorInsightRule keys-insights-${rule}`),
+        ...["user-recent-decisions", "denials-by-reason", "decisions-by-api", "key-last-use", "keys-by-last-use", "old-keys-in-use"].map((query) => `aws:cloudwatch/queryDefinition:QueryDefinition keys-query-${query}`),
         "aws:cloudwatch/dashboard:Dashboard keys-dashboard",
         ...perApi("orders"),
         ...perApi("a1b2c3d4e5"),
@@ -292,6 +292,6 @@ describe("UserKeyAuthorizer's outputs", () => {
 
   it("registers those outputs on the component", () => {
     const outputs = registeredOutputs("keygate:index:UserKeyAuthorizer::keys") as Record<string, unknown>;
-    expect(Object.keys(outputs).sort()).toEqual(["apis", "auditLogGroupName", "authorizerIds", "dashboardUrl", "functionArn", "functionName", "secretArn", "tableName"]);
+    expect(Object.keys(outputs).sort()).toEqual(["apis", "auditLogGroupName", "authorizerIds", "dashboardUrl", "functionArn", "functionName", "httpApiAuthorizerIds", "httpApis", "secretArn", "tableName"]);
   });
 });

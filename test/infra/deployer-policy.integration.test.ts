@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { mockPulumi, registrationsSettled, valueOf, type MockedProgram } from "./support/pulumi-mocks";
 
 // docs/deployer-policy.json is what the README tells a deployer to attach. This program makes the
-// component create every resource type it can (a program API with the demo route, an API by id,
+// component create every resource type it can (a program API with the demo route, an API by id, an HTTP API by id,
 // usage plans with fixed users and provisioning, OpenAPI, a KMS-encrypted audit log, the metric
 // filter, the web ACL on every stage, alarms with a topic, the dashboard, Contributor Insights rules, saved queries), and each type it registers must map to the IAM actions that create, read, update and
 // delete it, all of them allowed by the document.
@@ -143,6 +143,8 @@ const ACTIONS_BY_TYPE: Record<string, readonly string[]> = {
   "aws:apigateway/deployment:Deployment": apiGatewayReadWrite,
   "aws:apigateway/stage:Stage": [...apiGatewayReadWrite, "apigateway:PUT"],
   "aws:apigateway/authorizer:Authorizer": apiGatewayReadWrite,
+  // An HTTP API's authorizer: CreateAuthorizer is POST /v2/apis/{apiId}/authorizers, UpdateAuthorizer PATCH.
+  "aws:apigatewayv2/authorizer:Authorizer": apiGatewayReadWrite,
   "aws:apigateway/response:Response": ["apigateway:GET", "apigateway:PUT", "apigateway:DELETE"],
   "aws:apigateway/usagePlan:UsagePlan": [...apiGatewayReadWrite, "apigateway:PUT"],
   "aws:apigateway/apiKey:ApiKey": [...apiGatewayReadWrite, "apigateway:PUT"],
@@ -202,6 +204,7 @@ beforeAll(async () => {
       },
       { restApiId: "a1b2c3d4e5", stageNames: ["prod"] },
     ],
+    httpApis: [{ apiId: "f1g2h3i4j5" }],
     openApi: true,
     auditLog: { retentionInDays: 90, kmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/audit", metrics: true },
     alarms: { topicArn: "arn:aws:sns:eu-west-1:123456789012:keygate-oncall" },
@@ -246,6 +249,7 @@ describe("docs/deployer-policy.json", () => {
         "aws:apigateway/usagePlanKey:UsagePlanKey",
         "aws:cloudwatch/logMetricFilter:LogMetricFilter",
         "aws:apigateway/stage:Stage",
+        "aws:apigatewayv2/authorizer:Authorizer",
         "aws:wafv2/webAcl:WebAcl",
         "aws:wafv2/webAclAssociation:WebAclAssociation",
         "aws:cloudwatch/metricAlarm:MetricAlarm",

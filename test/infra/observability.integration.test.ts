@@ -144,12 +144,18 @@ describe("the dashboard", () => {
   it("ranks top users, refused fingerprints and source IPs from the audit log, and from the Contributor Insights rules", () => {
     const widgets = body().widgets;
     const tables = widgets.filter((widget) => widget.type === "log" && widget.properties.view === "table");
-    expect(tables.map((widget) => widget.properties.title)).toEqual(["Top users by requests", "Top refused key fingerprints", "Top refused source IPs"]);
+    expect(tables.map((widget) => widget.properties.title)).toEqual([
+      "Top users by requests",
+      "Top refused key fingerprints",
+      "Top refused source IPs",
+      "Decisions by API, REST and HTTP (from the audit log)",
+    ]);
     for (const table of tables) expect(table.properties.query).toMatch(new RegExp(`^SOURCE '${auditGroup("watched")}' \\| `));
     expect(tables[1]!.properties.query).toContain('filter decision = "deny" and ispresent(key_fingerprint)');
+    expect(tables[3]!.properties.query).toContain("stats count(*) as requests by kind, api_id, stage, decision");
 
     const rules = widgets.filter((widget) => widget.properties.insightRule !== undefined).map((widget) => widget.properties.insightRule!.ruleName);
-    expect(rules).toEqual(["watched-test-top-users", "watched-test-top-denied-fingerprints", "watched-test-top-denied-source-ips"]);
+    expect(rules).toEqual(["watched-test-top-users", "watched-test-top-apis", "watched-test-top-denied-fingerprints", "watched-test-top-denied-source-ips"]);
   });
 
   it("leaves out the Contributor Insights widgets without the rules, and is absent when turned off", () => {
@@ -161,16 +167,21 @@ describe("the dashboard", () => {
 });
 
 describe("the Contributor Insights rules", () => {
-  it("rank users by requests, and fingerprints and source IPs by denials, on the audit log group only", () => {
+  it("rank users and APIs (REST and HTTP) by requests, and fingerprints and source IPs by denials, on the audit log group only", () => {
     const rules = ofComponent(RULE, "watched");
-    expect(rules.map((rule) => rule.inputs.ruleName)).toEqual(["watched-test-top-users", "watched-test-top-denied-fingerprints", "watched-test-top-denied-source-ips"]);
+    expect(rules.map((rule) => rule.inputs.ruleName)).toEqual(["watched-test-top-users", "watched-test-top-apis", "watched-test-top-denied-fingerprints", "watched-test-top-denied-source-ips"]);
     const definitions = rules.map((rule) => JSON.parse(String(rule.inputs.ruleDefinition)) as Record<string, unknown> & { Contribution: { Keys: string[]; Filters: unknown[] } });
     for (const definition of definitions) {
       expect(definition).toMatchObject({ Schema: { Name: "CloudWatchLogRule", Version: 1 }, LogGroupNames: [auditGroup("watched")], LogFormat: "JSON", AggregateOn: "Count" });
     }
-    expect(definitions.map((definition) => definition.Contribution.Keys)).toEqual([["$.user_id"], ["$.key_fingerprint"], ["$.source_ip"]]);
+    expect(definitions.map((definition) => definition.Contribution.Keys)).toEqual([["$.user_id"], ["$.api_kind", "$.api_id"], ["$.key_fingerprint"], ["$.source_ip"]]);
     expect(definitions[0]!.Contribution.Filters).toEqual([{ Match: "$.user_id", IsPresent: true }]);
-    expect(definitions[2]!.Contribution.Filters).toEqual([{ Match: "$.source_ip", IsPresent: true }, { Match: "$.decision", In: ["deny"] }]);
+    // Every API, of either kind, with all of its records: not only the REST APIs', not only denials.
+    expect(definitions[1]!.Contribution.Filters).toEqual([
+      { Match: "$.api_kind", IsPresent: true },
+      { Match: "$.api_id", IsPresent: true },
+    ]);
+    expect(definitions[3]!.Contribution.Filters).toEqual([{ Match: "$.source_ip", IsPresent: true }, { Match: "$.decision", In: ["deny"] }]);
     for (const rule of rules) expect(rule.inputs).toMatchObject({ ruleState: "ENABLED", tags: { team: "platform" } });
   });
 
@@ -184,12 +195,15 @@ describe("the saved queries", () => {
   it("read the audit log group, in a folder of the component", () => {
     const queries = ofComponent(QUERY, "watched");
     expect(queries.map((query) => query.inputs.name)).toEqual(
-      ["user-recent-decisions", "denials-by-reason", "key-last-use", "keys-by-last-use", "old-keys-in-use"].map((name) => `Keygate/watched-test/${name}`),
+      ["user-recent-decisions", "denials-by-reason", "decisions-by-api", "key-last-use", "keys-by-last-use", "old-keys-in-use"].map((name) => `Keygate/watched-test/${name}`),
     );
     for (const query of queries) expect(query.inputs.logGroupNames).toEqual([auditGroup("watched")]);
     const text = (name: string) => String(program.one(QUERY, `watched-query-${name}`).inputs.queryString);
     expect(text("user-recent-decisions")).toContain('filter user_id = "REPLACE_WITH_USER_ID"\n| sort @timestamp desc');
     expect(text("denials-by-reason")).toBe('filter decision = "deny"\n| stats count(*) as denials by reason\n| sort denials desc');
+    expect(text("user-recent-decisions")).toMatch(/^fields @timestamp, decision, reason, api_kind, api_id, /);
+    // Records from before HTTP APIs carry no api_kind: they came from REST APIs.
+    expect(text("decisions-by-api")).toBe('fields coalesce(api_kind, "rest") as kind\n| stats count(*) as requests by kind, api_id, stage, decision\n| sort requests desc\n| limit 100');
     expect(text("key-last-use")).toContain("stats max(@timestamp) as last_used");
     expect(text("keys-by-last-use")).toContain("sort last_used asc");
     expect(text("old-keys-in-use")).toContain("key_age_days >= 90");
@@ -197,7 +211,7 @@ describe("the saved queries", () => {
 
   it("can be turned off", () => {
     expect(ofComponent(QUERY, "quiet")).toEqual([]);
-    expect(ofComponent(QUERY, "plain")).toHaveLength(5);
+    expect(ofComponent(QUERY, "plain")).toHaveLength(6);
   });
 });
 

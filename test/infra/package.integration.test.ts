@@ -180,13 +180,13 @@ describe("the package", () => {
     expect([...reached].filter((file) => file.startsWith("local/"))).toEqual([]);
   });
 
-  it("names its entry through an exports map with types, and needs only Pulumi and, for the keygate command, two AWS SDK clients at run time", () => {
+  it("names its entry through an exports map with types, and needs only Pulumi and, for the keygate command, three AWS SDK clients at run time", () => {
     const manifest = JSON.parse(readFileSync(join(installed, "package.json"), "utf8")) as Manifest;
     expect(manifest.exports).toEqual({
       ".": { types: "./dist/lib/infra/index.d.ts", default: "./dist/lib/infra/index.js" },
       "./package.json": "./package.json",
     });
-    expect(Object.keys(manifest.dependencies).sort()).toEqual(["@aws-sdk/client-api-gateway", "@aws-sdk/client-dynamodb", "@pulumi/aws", "@pulumi/awsx", "@pulumi/pulumi"]);
+    expect(Object.keys(manifest.dependencies).sort()).toEqual(["@aws-sdk/client-api-gateway", "@aws-sdk/client-apigatewayv2", "@aws-sdk/client-dynamodb", "@pulumi/aws", "@pulumi/awsx", "@pulumi/pulumi"]);
     // Installed without esbuild, yaml or the authorizer's other SDK clients: the authorizer's are inside its bundle.
     for (const absent of ["esbuild", "yaml", "@aws-sdk/client-secrets-manager", "tsx"]) expect(existsSync(join(program, "node_modules", absent)), absent).toBe(false);
   });

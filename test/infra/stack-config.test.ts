@@ -44,6 +44,17 @@ describe("reading the stack configuration", () => {
     expect(words.demoApi).toBe(false);
   });
 
+  it("reads HTTP API ids, and then protects no demo API", () => {
+    const settings = read({ httpApiIds: "f1g2h3i4j5, k1l2m3n4o5" });
+    expect(settings.httpApis).toEqual([{ apiId: "f1g2h3i4j5" }, { apiId: "k1l2m3n4o5" }]);
+    expect(settings.apis).toEqual([]);
+    expect(settings.demoApi).toBe(false);
+    const both = read({ restApiIds: '["a1b2c3d4e5"]', httpApiIds: '["f1g2h3i4j5"]' });
+    expect(both.apis.map((api) => api.restApiId)).toEqual(["a1b2c3d4e5"]);
+    expect(both.httpApis).toEqual([{ apiId: "f1g2h3i4j5" }]);
+    expect(read({}).httpApis).toEqual([]);
+  });
+
   it("carries every option through to the component", () => {
     const { component } = read({
       cacheTtlSeconds: "600",
@@ -89,7 +100,7 @@ describe("reading the stack configuration", () => {
   it("lists every key it reads (the README's table and the local emulator rely on the list)", () => {
     expect([...STACK_CONFIG_KEYS].sort()).toEqual(
       [
-        "kindeDomain", "kindeClientId", "kindeClientSecret", "restApiIds", "stageNames", "demoApi", "demoStageName", "openApi",
+        "kindeDomain", "kindeClientId", "kindeClientSecret", "restApiIds", "httpApiIds", "stageNames", "demoApi", "demoStageName", "openApi",
         "cacheTtlSeconds", "negativeCacheTtlSeconds", "memoryCacheTtlSeconds", "staleIfErrorSeconds", "verifyTimeoutMs", "dynamoDbTimeoutMs",
         "memoryCacheMaxEntries", "failedKeysPerIpPerMinute", "kindeApiIds", "keyMetadataTtlSeconds", "acceptKeysForAnyApi", "requiredScopes", "wafRequestsPerFiveMinutesPerIp", "allowOrgKeys", "routeScopes", "authorizerType", "authorizerResultTtlSeconds", "memorySizeMb",
         "auditLogRetentionDays", "auditLogKmsKeyArn", "auditLogMetrics", "cacheTablePointInTimeRecovery", "cacheTableDeletionProtection", "tags",
@@ -129,6 +140,8 @@ describe("bad stack configuration stops preview with the setting's name", () => 
     ["authorizerType", "cookie", 'keygate:authorizerType must be "REQUEST" or "TOKEN" (got "cookie")'],
     ["restApiIds", "not-an-id", 'keygate:restApiIds contains "not-an-id", which is not a REST API id: ten lower-case letters and digits'],
     ["restApiIds", "a1b2c3d4e5 a1b2c3d4e5", 'keygate:restApiIds names "a1b2c3d4e5" twice'],
+    ["httpApiIds", "https://f1g2h3i4j5.execute-api.eu-west-1.amazonaws.com", 'keygate:httpApiIds contains "https://f1g2h3i4j5.execute-api.eu-west-1.amazonaws.com", which is not an HTTP API id: ten lower-case letters and digits'],
+    ["httpApiIds", '["f1g2h3i4j5", "f1g2h3i4j5"]', 'keygate:httpApiIds names "f1g2h3i4j5" twice'],
     ["demoStageName", "my demo", 'keygate:demoStageName must be a stage name: 1 to 128 letters, digits, "-" or "_" (got "my demo")'],
     ["tags", '{"team": 1}', 'keygate:tags has "team": tag keys must be non-empty and values strings'],
   ])("keygate:%s = %j", (key, value, message) => {
@@ -141,10 +154,22 @@ describe("bad stack configuration stops preview with the setting's name", () => 
   });
 
   it("no APIs and the demo API switched off", () => {
-    expect(() => read({ demoApi: "false" })).toThrow("keygate:restApiIds is empty and keygate:demoApi is false: name the REST APIs to protect");
-    expect(() => read({ demoApi: "false", restApiIds: "[]" })).toThrow("keygate:restApiIds is empty and keygate:demoApi is false");
+    expect(() => read({ demoApi: "false" })).toThrow(
+      "keygate:restApiIds is empty, so is keygate:httpApiIds, and keygate:demoApi is false: name the REST APIs to protect (pulumi config set restApiIds <id>) or the HTTP APIs (pulumi config set httpApiIds <id>)",
+    );
+    expect(() => read({ demoApi: "false", restApiIds: "[]", httpApiIds: "[]" })).toThrow("keygate:restApiIds is empty, so is keygate:httpApiIds, and keygate:demoApi is false");
     // With openApi the authorizer is for OpenAPI-defined APIs, which need no restApiIds.
     expect(read({ demoApi: "false", openApi: "true" }).apis).toEqual([]);
+  });
+
+  it("usage plans or a web ACL with HTTP APIs alone, which have neither", () => {
+    const plans = JSON.stringify({ tiers: { free: {} }, defaultTier: "free" });
+    expect(() => read({ httpApiIds: "f1g2h3i4j5", usagePlans: plans })).toThrow("keygate:usagePlans is set, but HTTP APIs have no usage plans");
+    expect(() => read({ httpApiIds: "f1g2h3i4j5", wafRequestsPerFiveMinutesPerIp: "1000" })).toThrow(
+      "keygate:wafRequestsPerFiveMinutesPerIp is set, but AWS WAF cannot be associated with an HTTP API's stage",
+    );
+    // Beside a REST API they are accepted; the component says at preview that the HTTP APIs are left out.
+    expect(read({ restApiIds: "a1b2c3d4e5", stageNames: "prod", httpApiIds: "f1g2h3i4j5", usagePlans: plans, wafRequestsPerFiveMinutesPerIp: "1000" }).httpApis).toHaveLength(1);
   });
 
   it("missing Kinde settings", () => {

@@ -146,7 +146,7 @@ describe("the Kinde settings", () => {
 
 describe("which APIs to protect", () => {
   it("refuses no API at all unless the authorizer is meant for OpenAPI definitions", () => {
-    expect(build((args) => (args.apis = []))).toThrow("args.apis is empty and openApi is off: name at least one REST API to protect");
+    expect(build((args) => (args.apis = []))).toThrow("args.apis is empty and openApi is off: name at least one REST API (apis) or HTTP API (httpApis) to protect");
     expect(build((args) => delete args.apis)).toThrow("args.apis is empty");
     expect(() => validate.resolveSettings({ ...good(), apis: [], openApi: true })).not.toThrow();
   });

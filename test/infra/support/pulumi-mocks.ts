@@ -46,9 +46,15 @@ export function mockApiKeyValue(resourceName: string): string {
   return createHash("sha256").update(`api-key-value/${resourceName}`).digest("hex").slice(0, 40);
 }
 
-function computedState(type: string, name: string, inputs: Record<string, unknown>): { id: string; state: Record<string, unknown> } {
+/** Where the mocked program deploys: the data sources answer it, and the made-up ARNs and URLs name it. */
+export interface MockScope {
+  partition: string;
+  region: string;
+}
+
+function computedState(type: string, name: string, inputs: Record<string, unknown>, scope: MockScope): { id: string; state: Record<string, unknown> } {
   const physicalName = typeof inputs.name === "string" ? inputs.name : `${name}-${hash(name, 7)}`;
-  const arn = (service: string, resource: string) => `arn:${MOCK_PARTITION}:${service}:${MOCK_REGION}:${MOCK_ACCOUNT}:${resource}`;
+  const arn = (service: string, resource: string) => `arn:${scope.partition}:${service}:${scope.region}:${MOCK_ACCOUNT}:${resource}`;
   switch (type) {
     case "aws:secretsmanager/secret:Secret": {
       const secretArn = arn("secretsmanager", `secret:${physicalName}-${hash(name, 6)}`);
@@ -61,7 +67,7 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
     case "aws:cloudwatch/logGroup:LogGroup":
       return { id: physicalName, state: { name: physicalName, arn: arn("logs", `log-group:${physicalName}`) } };
     case "aws:iam/role:Role":
-      return { id: physicalName, state: { name: physicalName, arn: `arn:${MOCK_PARTITION}:iam::${MOCK_ACCOUNT}:role/${physicalName}` } };
+      return { id: physicalName, state: { name: physicalName, arn: `arn:${scope.partition}:iam::${MOCK_ACCOUNT}:role/${physicalName}` } };
     case "aws:lambda/function:Function": {
       const functionArn = arn("lambda", `function:${physicalName}`);
       return {
@@ -69,18 +75,33 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
         state: {
           name: physicalName,
           arn: functionArn,
-          invokeArn: `arn:${MOCK_PARTITION}:apigateway:${MOCK_REGION}:lambda:path/2015-03-31/functions/${functionArn}/invocations`,
+          invokeArn: `arn:${scope.partition}:apigateway:${scope.region}:lambda:path/2015-03-31/functions/${functionArn}/invocations`,
         },
       };
     }
     case "aws:apigateway/restApi:RestApi": {
       const id = shortId(name, 10);
-      return { id, state: { name: physicalName, executionArn: arn("execute-api", id), rootResourceId: shortId(`${name}/`, 10), arn: `arn:${MOCK_PARTITION}:apigateway:${MOCK_REGION}::/restapis/${id}` } };
+      return { id, state: { name: physicalName, executionArn: arn("execute-api", id), rootResourceId: shortId(`${name}/`, 10), arn: `arn:${scope.partition}:apigateway:${scope.region}::/restapis/${id}` } };
     }
     case "aws:apigateway/authorizer:Authorizer":
       return { id: shortId(name, 6), state: { name: physicalName } };
+    case "aws:apigatewayv2/api:Api": {
+      // An HTTP API: its id has the REST API id's shape, and the same execute-api host and ARN forms.
+      const id = shortId(name, 10);
+      return {
+        id,
+        state: {
+          name: physicalName,
+          apiEndpoint: `https://${id}.execute-api.${scope.region}.amazonaws.com`,
+          executionArn: arn("execute-api", id),
+          arn: `arn:${scope.partition}:apigateway:${scope.region}::/apis/${id}`,
+        },
+      };
+    }
+    case "aws:apigatewayv2/authorizer:Authorizer":
+      return { id: shortId(`v2/${name}`, 7), state: { name: physicalName } };
     case "aws:apigateway/usagePlan:UsagePlan":
-      return { id: shortId(name, 6), state: { name: physicalName, arn: `arn:${MOCK_PARTITION}:apigateway:${MOCK_REGION}::/usageplans/${shortId(name, 6)}` } };
+      return { id: shortId(name, 6), state: { name: physicalName, arn: `arn:${scope.partition}:apigateway:${scope.region}::/usageplans/${shortId(name, 6)}` } };
     case "aws:apigateway/apiKey:ApiKey":
       // API Gateway generates a 40-character value when none is given.
       return { id: shortId(name, 10), state: { name: physicalName, value: typeof inputs.value === "string" ? inputs.value : mockApiKeyValue(name) } };
@@ -96,7 +117,7 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
       const stageName = String(inputs.stageName);
       return {
         id: `ags-${restApi}-${stageName}`,
-        state: { invokeUrl: `https://${restApi}.execute-api.${MOCK_REGION}.amazonaws.com/${stageName}`, executionArn: `${arn("execute-api", restApi)}/${stageName}` },
+        state: { invokeUrl: `https://${restApi}.execute-api.${scope.region}.amazonaws.com/${stageName}`, executionArn: `${arn("execute-api", restApi)}/${stageName}` },
       };
     }
     case "aws:cloudwatch/metricAlarm:MetricAlarm": {
@@ -104,7 +125,7 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
       return { id: alarmName, state: { name: alarmName, arn: arn("cloudwatch", `alarm:${alarmName}`) } };
     }
     case "aws:cloudwatch/dashboard:Dashboard":
-      return { id: String(inputs.dashboardName), state: { dashboardArn: `arn:${MOCK_PARTITION}:cloudwatch::${MOCK_ACCOUNT}:dashboard/${String(inputs.dashboardName)}` } };
+      return { id: String(inputs.dashboardName), state: { dashboardArn: `arn:${scope.partition}:cloudwatch::${MOCK_ACCOUNT}:dashboard/${String(inputs.dashboardName)}` } };
     case "aws:cloudwatch/contributorInsightRule:ContributorInsightRule":
       return { id: String(inputs.ruleName), state: { resourceArn: arn("cloudwatch", `insight-rule/${String(inputs.ruleName)}`) } };
     case "aws:cloudwatch/queryDefinition:QueryDefinition":
@@ -114,14 +135,14 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
   }
 }
 
-function callResult(token: string): Record<string, unknown> {
+function callResult(token: string, scope: MockScope): Record<string, unknown> {
   switch (token) {
     case "aws:index/getPartition:getPartition":
-      return { id: MOCK_PARTITION, partition: MOCK_PARTITION, dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" };
+      return { id: scope.partition, partition: scope.partition, dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" };
     case "aws:index/getRegion:getRegion":
-      return { id: MOCK_REGION, region: MOCK_REGION, name: MOCK_REGION, endpoint: `ec2.${MOCK_REGION}.amazonaws.com`, description: "Europe (Ireland)" };
+      return { id: scope.region, region: scope.region, name: scope.region, endpoint: `ec2.${scope.region}.amazonaws.com`, description: `the mocked Region ${scope.region}` };
     case "aws:index/getCallerIdentity:getCallerIdentity":
-      return { id: MOCK_ACCOUNT, accountId: MOCK_ACCOUNT, arn: `arn:${MOCK_PARTITION}:iam::${MOCK_ACCOUNT}:user/test`, userId: "AIDATEST" };
+      return { id: MOCK_ACCOUNT, accountId: MOCK_ACCOUNT, arn: `arn:${scope.partition}:iam::${MOCK_ACCOUNT}:user/test`, userId: "AIDATEST" };
     default:
       throw new Error(`the program called ${token}, which these mocks do not implement`);
   }
@@ -129,9 +150,11 @@ function callResult(token: string): Record<string, unknown> {
 
 /**
  * Installs the mocks (not in preview mode, so every `apply` runs). Stack config, if any, must be
- * given here: Pulumi reads PULUMI_CONFIG when the mocks are set.
+ * given here: Pulumi reads PULUMI_CONFIG when the mocks are set. `scope` deploys elsewhere than
+ * MOCK_PARTITION and MOCK_REGION (another partition's ARNs).
  */
-export async function mockPulumi(options: { project?: string; stack?: string; config?: Record<string, string> } = {}): Promise<MockedProgram> {
+export async function mockPulumi(options: { project?: string; stack?: string; config?: Record<string, string>; scope?: MockScope } = {}): Promise<MockedProgram> {
+  const scope = options.scope ?? { partition: MOCK_PARTITION, region: MOCK_REGION };
   const project = options.project ?? "keygate";
   const stack = options.stack ?? "test";
   process.env.PULUMI_CONFIG = JSON.stringify(options.config ?? {});
@@ -141,14 +164,14 @@ export async function mockPulumi(options: { project?: string; stack?: string; co
     {
       newResource(args) {
         const inputs = args.inputs as Record<string, unknown>;
-        const { id, state } = computedState(args.type, args.name, inputs);
+        const { id, state } = computedState(args.type, args.name, inputs, scope);
         const full = { ...inputs, ...state };
         resources.push({ type: args.type, name: args.name, id, inputs, state: full });
         return { id, state: full };
       },
       call(args) {
         calls.push({ token: args.token, inputs: args.inputs as Record<string, unknown> });
-        return callResult(args.token);
+        return callResult(args.token, scope);
       },
     },
     project,
