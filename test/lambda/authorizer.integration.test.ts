@@ -131,7 +131,7 @@ describe("authenticating", () => {
     expect(kinde.calls.verify).toBe(0);
   });
 
-  it.each(["400", "200-invalid"] as const)("denies an unknown key that Kinde answers with %s", async (answer) => {
+  it.each(["400", "404", "200-invalid"] as const)("denies an unknown key that Kinde answers with %s", async (answer) => {
     kinde.unknownKeyAnswer = answer;
     const c = container();
     expect((await rejection(c.handler(requestEvent(`Bearer ${UNKNOWN}`)))).message).toBe("Unauthorized");
