@@ -33,6 +33,10 @@ describe("a key without the rule's scope (bob)", () => {
     ["GET", "/reports/monthly"],
     ["GET", "/reports/monthly/"],
     ["GET", "/reports/caf%C3%A9"],
+    // A `*` of the path's own is a character, never IAM's wildcard: it cannot use up the rule's `*`.
+    ["GET", "/reports/*x"],
+    ["GET", "/reports/%2Ax"],
+    ["GET", "/reports/*/x"],
     ["DELETE", "/files/a/b"],
     ["PUT", "/files/x"],
     ["POST", "/admin/users"],
