@@ -101,7 +101,11 @@ async function interpret(response: Response): Promise<KindeVerifyAnswer> {
   return { kind: "answered", body };
 }
 
-/** A 4xx (never 401/403, which sendWithToken took as a token refusal, nor 429): Kinde's refusal of the key, when it is Kinde's answer about the key. */
+/**
+ * A 4xx (never 401/403, which sendWithToken took as a token refusal, nor 429): Kinde's refusal of the
+ * key, when it is Kinde's answer about the key. Kinde's error codes stay out of the messages: an
+ * answer's text is not ours to put in a log.
+ */
 async function refusal(response: Response): Promise<KindeVerifyAnswer> {
   const status = response.status;
   const codes = kindeErrorCodes(await readKindeJson(response, "verify"));
@@ -112,7 +116,7 @@ async function refusal(response: Response): Promise<KindeVerifyAnswer> {
     throw new VerificationUnavailableError("kinde_unexpected_status", `Kinde answered ${status} ROUTE_NOT_FOUND: it does not serve verify there: ${DOMAIN_HINT}`);
   }
   if (NOT_ABOUT_THE_KEY.has(status)) {
-    throw new VerificationUnavailableError("kinde_unexpected_status", `verify answered HTTP ${status} (${codes.join(", ") || "no code"}), which is about the request, not the key: ${DOMAIN_HINT}`);
+    throw new VerificationUnavailableError("kinde_unexpected_status", `verify answered HTTP ${status}, which is about the request, not the key: ${DOMAIN_HINT}`);
   }
   return { kind: "rejected", status };
 }
