@@ -6,7 +6,10 @@ export const IDENTITY_SOURCE = "method.request.header.Authorization";
  * (context variables `$context.resourcePath` and `$context.httpMethod`, written `context.<name>`
  * like the API Gateway developer guide's "Context" identity sources and AWS SAM's
  * LambdaRequestAuthorizationIdentity `Context` list). API Gateway's result cache is keyed by the
- * identity sources' values: with these, by key, resource and method.
+ * identity sources' values: with these, by key, resource and method. `$context.resourcePath` is what a
+ * REQUEST event carries as `requestContext.resourcePath`, the resource template, equal to its
+ * `resource` (see AWS's sample events in test/fixtures/aws-events); were it ever the concrete path, the
+ * cache would only be finer, and an answer still never reused on another route.
  */
 export const ROUTE_IDENTITY_SOURCES = ["context.resourcePath", "context.httpMethod"] as const;
 
