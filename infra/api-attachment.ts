@@ -1,7 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { GATEWAY_RESPONSES, responseParameters } from "./gateway-responses";
-import { IDENTITY_SOURCE } from "./openapi";
 import type { ResolvedApi, ResolvedHttpApi } from "./resolve-settings";
 
 export interface AttachmentTarget {
@@ -11,6 +10,8 @@ export interface AttachmentTarget {
    */
   invokeArn: pulumi.Input<string>;
   authorizerType: "REQUEST" | "TOKEN";
+  /** From openapi.ts's `identitySource`: the header, and with route rules the route as well. */
+  identitySource: string;
   resultTtlSeconds: number;
   /** Builds an API's execution ARN from its id, for APIs not defined in this program. */
   executionArnForId: (restApiId: pulumi.Input<string>) => pulumi.Output<string>;
@@ -42,7 +43,7 @@ export function attachToApi(componentName: string, api: ResolvedApi, target: Att
       restApi: restApiId,
       type: target.authorizerType,
       authorizerUri: target.invokeArn,
-      identitySource: IDENTITY_SOURCE,
+      identitySource: target.identitySource,
       authorizerResultTtlInSeconds: target.resultTtlSeconds,
     },
     opts,
@@ -88,7 +89,7 @@ export const HTTP_API_ROUTE_SOURCE = "$context.routeKey";
  * answer, so the route key is among them. HTTP APIs have no gateway responses to configure: a
  * missing `Authorization` header is answered 401 and `isAuthorized: false` 403 by API Gateway itself.
  */
-export function attachToHttpApi(componentName: string, api: ResolvedHttpApi, target: Omit<AttachmentTarget, "authorizerType"> & { routeRules: boolean }, parent: pulumi.Resource): HttpApiAttachment {
+export function attachToHttpApi(componentName: string, api: ResolvedHttpApi, target: Omit<AttachmentTarget, "authorizerType" | "identitySource"> & { routeRules: boolean }, parent: pulumi.Resource): HttpApiAttachment {
   const prefix = `${componentName}-${api.key}`;
   const apiId = api.api ? api.api.id : pulumi.output(api.apiId as pulumi.Input<string>);
   const executionArn = api.api ? api.api.executionArn : target.executionArnForId(apiId);

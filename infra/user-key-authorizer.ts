@@ -9,7 +9,7 @@ import { apiGatewayAssumeRolePolicy, authorizerRolePolicy, invokeAuthorizerPolic
 import { authorizerEnvironment } from "../lambda/config";
 import { VERDICT_INDEXES, VERDICT_INDEX_PROJECTED_ATTRIBUTES } from "../lambda/cache/verdict-indexes";
 import { observeAuthorizer, type Observability } from "./observability/observability";
-import { openApiSecurityScheme } from "./openapi";
+import { identitySource, openApiSecurityScheme } from "./openapi";
 import { createUsagePlans, meteredStages, type UsagePlanResources } from "./usage-plans";
 import { InvalidSettingError, resolveSettings, type ResolvedSettings } from "./validate-args";
 import { createWaf, protectedStages, type WafResources } from "./waf";
@@ -316,7 +316,7 @@ export class UserKeyAuthorizer extends pulumi.ComponentResource {
   private attachApis(name: string, settings: ResolvedSettings, invokeArn: pulumi.Output<string>): ApiAttachment[] {
     const executionArnForId = (restApiId: pulumi.Input<string>) => this.executionArnForId(restApiId);
     return settings.apis.map((api) =>
-      attachToApi(name, api, { invokeArn, authorizerType: settings.authorizerType, resultTtlSeconds: settings.authorizerResultTtlSeconds, executionArnForId }, this),
+      attachToApi(name, api, { invokeArn, authorizerType: settings.authorizerType, identitySource: identitySourceOf(settings), resultTtlSeconds: settings.authorizerResultTtlSeconds, executionArnForId }, this),
     );
   }
 
@@ -353,7 +353,7 @@ export class UserKeyAuthorizer extends pulumi.ComponentResource {
       { parent: this },
     );
     return pulumi.all([this.fn.invokeArn, invokeRole.arn]).apply(([authorizerUri, authorizerCredentials]) =>
-      openApiSecurityScheme({ authorizerType: settings.authorizerType, authorizerUri, authorizerCredentials, resultTtlSeconds: settings.authorizerResultTtlSeconds }),
+      openApiSecurityScheme({ authorizerType: settings.authorizerType, identitySource: identitySourceOf(settings), authorizerUri, authorizerCredentials, resultTtlSeconds: settings.authorizerResultTtlSeconds }),
     );
   }
 }
@@ -377,4 +377,9 @@ function warnOfRestOnlyFeatures(settings: ResolvedSettings, component: pulumi.Re
       component,
     );
   }
+}
+
+/** The authorizer's identity sources: with route rules on a REQUEST authorizer, the route too (see openapi.ts). */
+function identitySourceOf(settings: ResolvedSettings): string {
+  return identitySource(settings.authorizerType, Object.keys(settings.routeScopes).length > 0);
 }

@@ -10,7 +10,7 @@ import { extractKey, type AuthorizerEvent } from "./key/extract-key";
 import { fingerprint, hashKey } from "./key/fingerprint";
 import type { BreakerState } from "./kinde/circuit-breaker";
 import { buildAuthorizerContext } from "./policy/authorizer-context";
-import { buildPolicy } from "./policy/build-policy";
+import { buildPolicy, type ResolvedRoute } from "./policy/build-policy";
 import { evaluatePolicy } from "./policy/evaluate-policy";
 import { parseMethodArn, type MethodArn } from "./policy/method-arn";
 import type { UsageResolution } from "./usage/usage-resolution";
@@ -114,7 +114,7 @@ export function createAuthorizer(deps: AuthorizerDependencies): AuthorizerHandle
       throw new Error(UNAUTHORIZED);
     }
 
-    const policyDocument = buildPolicy(target, new Set(decision.identity.scopes), deps.config.routeRules);
+    const policyDocument = buildPolicy(target, new Set(decision.identity.scopes), deps.config.routeRules, resolvedRoute(event));
     const result: APIGatewayAuthorizerResult = {
       principalId: decision.identity.principalId,
       policyDocument,
@@ -131,12 +131,20 @@ export function createAuthorizer(deps: AuthorizerDependencies): AuthorizerHandle
       if (usage.error) record.usage_error = usage.error;
     }
 
-    // The policy covers the whole stage; this request's own route may still be one the key lacks a scope for.
+    // The policy covers the whole stage; this request's own route may still be one the key lacks a scope
+    // for. The record says what API Gateway will do with the policy for this request's method ARN.
     const routeAllowed = evaluatePolicy(policyDocument, event.methodArn) === "allow";
     const stale = resolved.source === "stale";
     finish(routeAllowed ? { decision: "allow", reason: stale ? "stale_allow" : "allowed" } : { decision: "deny", reason: "route_scope_missing" });
     return result;
   };
+}
+
+/** The route API Gateway resolved a REQUEST event to; a TOKEN event is told none. */
+function resolvedRoute(event: AuthorizerEvent): ResolvedRoute | undefined {
+  if (event?.type !== "REQUEST") return undefined;
+  const { resource, httpMethod } = event as { resource?: unknown; httpMethod?: unknown };
+  return typeof resource === "string" && typeof httpMethod === "string" ? { method: httpMethod, resource } : undefined;
 }
 
 function describeRequest(event: AuthorizerEvent, arn: MethodArn | undefined): Partial<AuditRecord> {

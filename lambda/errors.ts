@@ -38,7 +38,7 @@ export type UnavailableCause =
   | "kinde_auth_failed"
   /** A 3xx: something other than Kinde answered (Kinde's API never redirects); it is never followed. */
   | "kinde_redirect"
-  /** A status Kinde does not document for the call (such as the generic 404 route-not-found): most likely a wrong KINDE_DOMAIN. */
+  /** A status that is no answer about the key (such as Kinde's 404 ROUTE_NOT_FOUND, or a 415): most likely a wrong KINDE_DOMAIN. */
   | "kinde_unexpected_status"
   | "client_secret_unavailable"
   | "kinde_circuit_open";

@@ -1,8 +1,10 @@
 /**
  * API Gateway's authorizer result cache (`authorizerResultTtlInSeconds`). The key is the identity
- * source value alone (here the `Authorization` header), never the method or path: one cached
- * answer serves every route called with that key until it expires. That reuse is what makes a
- * policy naming only `event.methodArn` fail on the second route.
+ * sources' values and nothing else (the local gateway builds it): by default the `Authorization`
+ * header alone, so one cached answer serves every route called with that key until it expires, the
+ * reuse that makes a policy naming only `event.methodArn` fail on the second route. With route rules
+ * on a REQUEST authorizer the resource template and method are identity sources too, and an answer
+ * serves only its own route.
  */
 
 /** A policy result, already checked for shape, and everything API Gateway keeps with it. */

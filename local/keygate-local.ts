@@ -8,6 +8,7 @@ import { appendFileSync, mkdirSync, writeFileSync, existsSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import { randomBytes } from "node:crypto";
 import { functionTimeoutSeconds, DEFAULTS as DEPLOYED_DEFAULTS } from "../infra/args";
+import { identitySource } from "../infra/openapi";
 import { authorizerEnvironment, checkAuthorizerEnvironment, type KindeConnection } from "./authorizer-environment";
 import { AuthorizerHost } from "./authorizer-host";
 import { ensureAuthorizerBundle, type BundleStatus } from "./authorizer-bundle";
@@ -203,10 +204,14 @@ export async function startKeygateLocal(options: KeygateLocalOptions = {}): Prom
 
     const stage: StageIdentity = { partition: "aws", region, accountId: LOCAL_ACCOUNT, apiId: LOCAL_API_ID, stage: LOCAL_STAGE };
     const cache = new AuthorizerResultCache(settings.authorizerResultTtlSeconds);
+    const authorizerType = settings.authorizerType ?? DEPLOYED_DEFAULTS.authorizerType;
+    // As the component deploys it: with route rules, a REQUEST authorizer's answer is cached per key and route.
+    const identitySources = identitySource(authorizerType, config.routeRules.length > 0);
     const usage = usagePlans?.limiter;
     const gateway = new LocalGateway({
       stage,
-      authorizerType: settings.authorizerType ?? DEPLOYED_DEFAULTS.authorizerType,
+      authorizerType,
+      identitySource: identitySources,
       authorizer,
       cache,
       ...(usage ? { usage } : {}),
@@ -229,7 +234,7 @@ export async function startKeygateLocal(options: KeygateLocalOptions = {}): Prom
       stage,
       gatewayUrl: `http://${host}:${port}`,
       dynamodb: { endpoint: dynamodb.endpoint, tableName, embedded: dynamodb.mode === "embedded" },
-      authorizer: { type: settings.authorizerType ?? DEPLOYED_DEFAULTS.authorizerType, resultTtlSeconds: settings.authorizerResultTtlSeconds, memoryCacheTtlSeconds: config.memoryCacheTtlSeconds },
+      authorizer: { type: authorizerType, identitySource: identitySources, resultTtlSeconds: settings.authorizerResultTtlSeconds, memoryCacheTtlSeconds: config.memoryCacheTtlSeconds },
       resourcePaths: apiResources(config.routeRules),
       usagePlans,
       flushAuthorizerCache: () => cache.flush(),

@@ -56,7 +56,7 @@ export type VerifyMode =
   | "malformed-json" // 200 with a body that is not JSON
   | "wrong-shape" // 200 with JSON that is not the documented object
   | "route-not-found" // 404 ROUTE_NOT_FOUND, what Kinde answers for a path it does not serve (a wrong domain or proxy)
-  | "unprocessable" // 422, which verify does not document
+  | "unprocessable" // 422 in Kinde's error JSON for every key: undocumented for verify, and a refusal of the key
   | "html"; // 200 with an HTML page, as a captive portal or a wrong host would send
 
 /** How `POST /oauth2/token` behaves: `normal` checks the client credentials; the others are its outages. */
@@ -67,9 +67,11 @@ export type KeyMetadataMode = "normal" | "always-401" | "forbidden" | "rate-limi
 
 /**
  * Kinde does not document how verify answers an unknown key: its documented answers are a 200 (its
- * quick start branches on `is_valid`) and a 400. Either can be chosen; the default is the 200.
+ * quick start branches on `is_valid`) and a 400; a 404 in its not_found_response shape with the code
+ * `API_KEY_NOT_FOUND` (the code is a guess: the spec names none for keys) is as plausible. Any can be
+ * chosen; the default is the 200.
  */
-export type UnknownKeyAnswer = "200-invalid" | "400";
+export type UnknownKeyAnswer = "200-invalid" | "400" | "404";
 
 /** An endpoint answering with a redirect instead of Kinde's answer, as something in front of Kinde might. */
 export interface EmulatedRedirect {
@@ -317,6 +319,8 @@ export class KindeEmulator {
         return json(res, 200, { code: "API_KEY_INVALID", message: "API key invalid", is_valid: false, status: null, scopes: [] });
       case "400":
         return json(res, 400, { errors: [{ code: "INVALID_API_KEY", message: "Invalid API key" }] });
+      case "404":
+        return json(res, 404, { errors: { code: "API_KEY_NOT_FOUND", message: "API key not found" } });
     }
   }
 }

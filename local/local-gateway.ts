@@ -11,6 +11,7 @@ import type { Socket } from "node:net";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import type { PolicyDocument } from "../lambda/policy/build-policy";
 import { evaluatePolicy } from "../lambda/policy/evaluate-policy";
+import { IDENTITY_SOURCE, ROUTE_IDENTITY_SOURCES } from "../infra/openapi";
 import type { Invocation } from "./authorizer-host";
 import { AuthorizerResultCache, type AuthorizerPolicyResult, type CachedAuthorization } from "./authorizer-result-cache";
 import { gatewayResponse, type GatewayResponse, type GatewayResponseType } from "./gateway-responses";
@@ -46,6 +47,11 @@ export interface StageIdentity {
 export interface LocalGatewayOptions {
   stage: StageIdentity;
   authorizerType: "REQUEST" | "TOKEN";
+  /**
+   * The authorizer's identity sources, as the component configures them (infra/openapi.ts's
+   * `identitySource`): the result cache is keyed by their values. Default: the Authorization header.
+   */
+  identitySource?: string;
   authorizer: { invoke(event: unknown): Promise<Invocation> };
   cache: AuthorizerResultCache;
   /** Present when usage plans are configured: every method then requires an API key (from the authorizer). */
@@ -99,8 +105,10 @@ export class LocalGateway {
   private readonly http: LoopbackHttpServer;
   private readonly router: ResourceRouter;
   private readonly overflowed = new WeakSet<Socket>();
+  private readonly identitySources: readonly IdentitySource[];
 
   constructor(private readonly options: LocalGatewayOptions) {
+    this.identitySources = parseIdentitySources(options.identitySource ?? IDENTITY_SOURCE);
     this.router = new ResourceRouter(options.resources ?? DEFAULT_RESOURCES);
     this.http = new LoopbackHttpServer((req, res) => void this.handle(req, res), { maxHeaderSize: NODE_MAX_HEADER_BYTES });
     // A malformed HTTP request gets a 400 from Node; a reset client must not crash the process.
@@ -155,11 +163,13 @@ export class LocalGateway {
       : { type: "REQUEST", methodArn, ...this.requestShape(req, url, facts, headers) };
 
     let origin: VerdictOrigin = "authorizer";
-    let authorization: Authorization | CachedAuthorization | undefined = this.options.cache.get(identityValue);
+    // API Gateway keys its result cache by the identity sources' values, and nothing else.
+    const cacheKey = JSON.stringify(this.identitySources.map((source) => identityValueOf(source, identityValue, facts)));
+    let authorization: Authorization | CachedAuthorization | undefined = this.options.cache.get(cacheKey);
     if (authorization) origin = "gateway-cache";
     else {
       authorization = interpret(await this.options.authorizer.invoke(event));
-      if (authorization.kind !== "failure") this.options.cache.set(identityValue, authorization);
+      if (authorization.kind !== "failure") this.options.cache.set(cacheKey, authorization);
     }
     const audit = authorization.audit;
     const known = { origin, ...(typeof audit?.verdict_source === "string" ? { source: audit.verdict_source } : {}) };
@@ -487,4 +497,26 @@ function apiGatewayTime(date: Date): string {
   const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
   const pad = (n: number) => String(n).padStart(2, "0");
   return `${pad(date.getUTCDate())}/${months[date.getUTCMonth()]}/${date.getUTCFullYear()}:${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`;
+}
+
+/** The identity sources the local gateway can read: the key's header, and the resolved route. */
+type IdentitySource = typeof IDENTITY_SOURCE | (typeof ROUTE_IDENTITY_SOURCES)[number];
+
+function parseIdentitySources(expression: string): IdentitySource[] {
+  return expression.split(",").map((part) => {
+    const source = part.trim();
+    if (source === IDENTITY_SOURCE || (ROUTE_IDENTITY_SOURCES as readonly string[]).includes(source)) return source as IdentitySource;
+    throw new Error(`the local gateway cannot read the identity source "${source}"`);
+  });
+}
+
+function identityValueOf(source: IdentitySource, authorization: string, facts: RequestFacts): string {
+  switch (source) {
+    case "method.request.header.Authorization":
+      return authorization;
+    case "context.resourcePath":
+      return facts.route?.resource ?? "";
+    case "context.httpMethod":
+      return facts.method;
+  }
 }

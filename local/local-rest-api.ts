@@ -27,7 +27,7 @@ export interface LocalRestApiOptions {
   stageName: string;
   /** `AUTHORIZER` when usage plans meter by the key the authorizer returns. */
   apiKeySource: "HEADER" | "AUTHORIZER";
-  authorizer: { id: string; name: string; type: "REQUEST" | "TOKEN"; authorizerUri: string; resultTtlSeconds: number };
+  authorizer: { id: string; name: string; type: "REQUEST" | "TOKEN"; identitySource: string; authorizerUri: string; resultTtlSeconds: number };
   /** Resource paths; each gets an `ANY` method behind the authorizer. */
   resourcePaths: readonly string[];
   apiKeyRequired: boolean;
@@ -142,8 +142,8 @@ export class LocalRestApi {
   }
 
   private authorizer(): Record<string, unknown> {
-    const { id, name, type, authorizerUri, resultTtlSeconds } = this.options.authorizer;
-    return { id, name, type, authorizerUri, identitySource: "method.request.header.Authorization", authorizerResultTtlInSeconds: resultTtlSeconds };
+    const { id, name, type, identitySource, authorizerUri, resultTtlSeconds } = this.options.authorizer;
+    return { id, name, type, authorizerUri, identitySource, authorizerResultTtlInSeconds: resultTtlSeconds };
   }
 
   private gatewayResponses(): Record<string, unknown>[] {

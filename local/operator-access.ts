@@ -13,7 +13,7 @@ export interface OperatorAccessOptions {
   stage: StageIdentity;
   gatewayUrl: string;
   dynamodb: { endpoint: string; tableName: string; embedded: boolean };
-  authorizer: { type: "REQUEST" | "TOKEN"; resultTtlSeconds: number; memoryCacheTtlSeconds: number };
+  authorizer: { type: "REQUEST" | "TOKEN"; identitySource: string; resultTtlSeconds: number; memoryCacheTtlSeconds: number };
   resourcePaths: readonly string[];
   usagePlans: LocalUsagePlans | undefined;
   /** Empties the local gateway's authorizer result cache. */
@@ -44,6 +44,7 @@ export async function startOperatorAccess(options: OperatorAccessOptions): Promi
       id: AUTHORIZER_ID,
       name: "keygate-authorizer",
       type: options.authorizer.type,
+      identitySource: options.authorizer.identitySource,
       authorizerUri: `arn:${stage.partition}:apigateway:${stage.region}:lambda:path/2015-03-31/functions/${functionArn}/invocations`,
       resultTtlSeconds: options.authorizer.resultTtlSeconds,
     },

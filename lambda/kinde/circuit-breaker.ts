@@ -33,6 +33,11 @@ type Verify = Pick<KindeVerifyClient, "verify">;
  * through (half open); its success closes the breaker, its failure opens it again for longer. A 429
  * carrying RateLimit-Reset opens it at once for at least that long. Per container.
  *
+ * Only failures of Kinde itself count. Kinde refusing a key (`rejected`: any 4xx about the key in
+ * Kinde's error JSON, see verify-client.ts) is an answer, and closes the breaker like any other: the
+ * caller controls the key, so a count of refused keys would let made-up keys open the breaker and
+ * turn good keys away.
+ *
  * Callers' stale-if-error still applies: the resolver treats `kinde_circuit_open` as any other
  * unavailability.
  */

@@ -20,10 +20,13 @@ export function evaluatePolicy(policy: PolicyDocument, methodArn: string): Polic
 }
 
 /**
- * IAM wildcards: `*` matches any run of characters (`/` included), `?` exactly one; everything
- * else matches itself, case-sensitively. Characters are code points, so `?` matches one non-ASCII
- * character even when JavaScript stores it as two UTF-16 units. Backtracking only to the last `*`
- * keeps the cost at most pattern length × value length.
+ * IAM wildcards: in the pattern (the policy's resource), `*` matches any run of characters (`/`
+ * included, possibly none) and `?` exactly one; every other pattern character matches itself,
+ * case-sensitively. The value (the request's method ARN) is only ever data: a `*` or `?` in it is a
+ * character like any other, never a wildcard, so the pattern's `*` is tried before a literal
+ * comparison (`reports/*` must match `reports/*x` by its wildcard). Characters are code points, so `?`
+ * matches one non-ASCII character even when JavaScript stores it as two UTF-16 units. Backtracking
+ * only to the last `*` keeps the cost at most pattern length × value length.
  */
 export function matchesWildcard(patternText: string, valueText: string): boolean {
   const pattern = Array.from(patternText);
@@ -33,12 +36,12 @@ export function matchesWildcard(patternText: string, valueText: string): boolean
   let starP = -1;
   let starV = 0;
   while (v < value.length) {
-    if (p < pattern.length && (pattern[p] === "?" || pattern[p] === value[v])) {
-      p++;
-      v++;
-    } else if (p < pattern.length && pattern[p] === "*") {
+    if (p < pattern.length && pattern[p] === "*") {
       starP = p++;
       starV = v;
+    } else if (p < pattern.length && (pattern[p] === "?" || pattern[p] === value[v])) {
+      p++;
+      v++;
     } else if (starP !== -1) {
       p = starP + 1;
       v = ++starV;

@@ -196,7 +196,7 @@ describe("UserKeyAuthorizer's resources", () => {
 describe("per protected API", () => {
   const functionInvokeArn = () => program.one("aws:lambda/function:Function").state.invokeArn;
 
-  it("creates a REQUEST authorizer on the Authorization header with the configured result TTL", () => {
+  it("creates a REQUEST authorizer on the Authorization header and, since route rules are set, the route, with the configured result TTL", () => {
     const ownApiId = program.one("aws:apigateway/restApi:RestApi").id;
     for (const [name, restApi] of [
       ["keys-orders-authorizer", ownApiId],
@@ -205,7 +205,8 @@ describe("per protected API", () => {
       expect(program.one("aws:apigateway/authorizer:Authorizer", name).inputs).toEqual({
         restApi,
         type: "REQUEST",
-        identitySource: "method.request.header.Authorization",
+        // The answer is cached per key and route: route rules are decided on the route API Gateway resolved.
+        identitySource: "method.request.header.Authorization, context.resourcePath, context.httpMethod",
         authorizerResultTtlInSeconds: 60,
         authorizerUri: functionInvokeArn(),
       });

@@ -9,6 +9,8 @@ import type { AuditRecord } from "../../lambda/audit/audit-log";
 import { authorizerFromConfig } from "../../lambda/authorizer-from-config";
 import { DynamoDbVerdictStore } from "../../lambda/cache/dynamodb-verdict-store";
 import { loadConfig } from "../../lambda/config";
+import type { PolicyDocument } from "../../lambda/policy/build-policy";
+import { evaluatePolicy } from "../../lambda/policy/evaluate-policy";
 import { hashKey } from "../../lambda/key/fingerprint";
 import { HeldCalls } from "../../local/held-calls";
 import type { LocalKey } from "../../local/kinde-emulator";
@@ -131,7 +133,7 @@ describe("authenticating", () => {
     expect(kinde.calls.verify).toBe(0);
   });
 
-  it.each(["400", "200-invalid"] as const)("denies an unknown key that Kinde answers with %s", async (answer) => {
+  it.each(["400", "404", "200-invalid"] as const)("denies an unknown key that Kinde answers with %s", async (answer) => {
     kinde.unknownKeyAnswer = answer;
     const c = container();
     expect((await rejection(c.handler(requestEvent(`Bearer ${UNKNOWN}`)))).message).toBe("Unauthorized");
@@ -166,12 +168,48 @@ describe("authenticating", () => {
     const bob = await c.handler(requestEvent(`Bearer ${BOB}`));
     expect(bob.policyDocument.Statement).toEqual([
       { Action: "execute-api:Invoke", Effect: "Allow", Resource: [`${STAGE_ARN}/*/*`] },
-      { Action: "execute-api:Invoke", Effect: "Deny", Resource: [`${STAGE_ARN}/POST/lambda-request`, `${STAGE_ARN}/POST/lambda-request/`] },
+      // The rule's method ARNs, and, since the rule names the route API Gateway resolved, every path of its verb.
+      { Action: "execute-api:Invoke", Effect: "Deny", Resource: [`${STAGE_ARN}/POST/lambda-request`, `${STAGE_ARN}/POST/lambda-request/`, `${STAGE_ARN}/POST/*`] },
     ]);
     expect(c.last()).toMatchObject({ decision: "deny", reason: "route_scope_missing", user_id: "kp_bob" });
     const alice = await c.handler(requestEvent(`Bearer ${ALICE}`));
     expect(alice.policyDocument.Statement).toHaveLength(1);
     expect(c.last()).toMatchObject({ decision: "allow", reason: "allowed" });
+  });
+});
+
+describe("route rules decided on the route API Gateway resolved", () => {
+  const RULES = { ROUTE_SCOPES: '{"POST /lambda-request": "write:orders"}' };
+
+  it.each(["%6Cambda-request", "/lambda-request", "lambda-request/", "Lambda-request", "x/../lambda-request"])(
+    "denies a REQUEST routed to the rule's resource whatever its path's spelling in the method ARN (%s)",
+    async (spelling) => {
+      const c = container(RULES);
+      const event = requestEvent(`Bearer ${BOB}`, { methodArn: `${STAGE_ARN}/POST/${spelling}` });
+      const result = await c.handler(event);
+      expect(evaluatePolicy(result.policyDocument as PolicyDocument, event.methodArn)).toBe("explicit-deny");
+      expect(c.last()).toMatchObject({ decision: "deny", reason: "route_scope_missing" });
+    },
+  );
+
+  it("leaves a route the rule does not name alone, and the other verbs of the named one", async () => {
+    const c = container(RULES);
+    const other = { ...requestEvent(`Bearer ${BOB}`, { methodArn: `${STAGE_ARN}/GET/reports/x` }), resource: "/reports/{name}", httpMethod: "GET" };
+    const result = await c.handler(other);
+    expect(evaluatePolicy(result.policyDocument as PolicyDocument, other.methodArn)).toBe("allow");
+    expect(c.last()).toMatchObject({ decision: "allow", reason: "allowed" });
+    const get = { ...requestEvent(`Bearer ${BOB}`, { methodArn: `${STAGE_ARN}/GET/lambda-request` }), httpMethod: "GET" };
+    expect(evaluatePolicy((await c.handler(get)).policyDocument as PolicyDocument, get.methodArn)).toBe("allow");
+  });
+
+  it("with a TOKEN event, which names no route, denies by method ARN only", async () => {
+    const c = container(RULES);
+    const result = await c.handler({ ...tokenEvent(`Bearer ${BOB}`), methodArn: `${STAGE_ARN}/POST/lambda-request` });
+    expect(result.policyDocument.Statement).toEqual([
+      { Action: "execute-api:Invoke", Effect: "Allow", Resource: [`${STAGE_ARN}/*/*`] },
+      { Action: "execute-api:Invoke", Effect: "Deny", Resource: [`${STAGE_ARN}/POST/lambda-request`, `${STAGE_ARN}/POST/lambda-request/`] },
+    ]);
+    expect(c.last()).toMatchObject({ decision: "deny", reason: "route_scope_missing" });
   });
 });
 

@@ -68,7 +68,7 @@ const modes = fc.record({
     { weight: 6, arbitrary: fc.constant<KeyMetadataMode>("normal") },
     { weight: 1, arbitrary: fc.constantFrom<KeyMetadataMode>("always-401", "forbidden", "rate-limited", "server-error", "route-not-found", "html") },
   ),
-  unknownKeyAnswer: fc.constantFrom("200-invalid" as const, "400" as const),
+  unknownKeyAnswer: fc.constantFrom("200-invalid" as const, "400" as const, "404" as const),
 });
 
 const scenario = fc.record({

@@ -80,6 +80,17 @@ const oddBodies = fc.oneof(
 const verifyAnswer: fc.Arbitrary<HttpAnswer> = fc.oneof(
   { weight: 8, arbitrary: fc.record({ kind: fc.constant("http" as const), status: fc.constant(200), contentType: fc.constant("application/json"), body: verifyBody, latency }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("http" as const), status: fc.constant(400), contentType: fc.constant("application/json"), body: fc.constant(kindeError), latency }) },
+  // Undocumented but plausible for an unknown key: a 404 in Kinde's not_found_response shape, a refusal.
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("http" as const),
+      status: fc.constant(404),
+      contentType: fc.constant("application/json"),
+      body: fc.constant(json({ errors: { code: "API_KEY_NOT_FOUND", message: "API key not found" } })),
+      latency,
+    }),
+  },
   {
     weight: 3,
     arbitrary: fc.record(

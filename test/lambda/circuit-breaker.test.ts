@@ -45,6 +45,17 @@ describe("CircuitBreaker", () => {
     expect(breaker.state()).toBe("closed");
   });
 
+  it("never counts Kinde's refusals of keys: made-up keys between failures keep it closed", async () => {
+    const { kinde, breaker, attempt } = setup();
+    for (let round = 0; round < 20; round++) {
+      kinde.failure = new VerificationUnavailableError("kinde_server_error", "Kinde answered 502");
+      for (let n = 0; n < 4; n++) expect(await attempt()).toBe("kinde_server_error");
+      kinde.failure = undefined; // Kinde answers the next key with a refusal (ANSWER: a 404 about the key)
+      for (let n = 0; n < 12; n++) expect(await attempt()).toBe("answered");
+    }
+    expect(breaker.state()).toBe("closed");
+  });
+
   it("lets one probe through after the cool-down; its success closes the breaker", async () => {
     const { clock, kinde, breaker, attempt } = setup();
     kinde.failure = new VerificationUnavailableError("kinde_unreachable", "reset");

@@ -119,6 +119,11 @@ const DRIVERS: Record<FaultId, FaultDriver> = {
     keys = keys.map((key) => (key.api_key === MEASURED ? { ...key, status: "revoked" } : key));
     return {};
   },
+  "unknown-key-404": () => {
+    keys = keys.filter((key) => key.api_key !== MEASURED);
+    kinde.unknownKeyAnswer = "404";
+    return {};
+  },
   "kinde-down": async () => ({ env: { KINDE_DOMAIN: await closedPortUrl() } }),
   "kinde-5xx": kindeVerify("server-error"),
   "kinde-429": kindeVerify("rate-limited"),
@@ -142,6 +147,7 @@ const DRIVERS: Record<FaultId, FaultDriver> = {
     return {};
   },
   "kinde-bad-json": kindeVerify("malformed-json"),
+  "kinde-route-not-found": kindeVerify("route-not-found"),
   "kinde-html": kindeVerify("html"),
   "token-refused": kindeVerify("always-401"),
   "token-credentials-refused": () => {

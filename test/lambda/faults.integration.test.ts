@@ -234,6 +234,24 @@ describe("a flood of made-up keys", () => {
     expect(refused[0]).toMatchObject({ decision: "deny", source_ip: flooder });
   });
 
+  it("that Kinde answers with 404 API_KEY_NOT_FOUND, twelve from twelve addresses, cost a good key nothing", async () => {
+    kinde.unknownKeyAnswer = "404";
+    const c = container();
+    // One key per address: no address comes near its budget of failed keys, so only Kinde's answers decide.
+    const madeUp = Array.from({ length: 12 }, (_, n) => ({ key: randomKey(), ip: `198.51.100.${n + 1}` }));
+    for (const { key, ip } of madeUp) expect(await c.answer(key, ip)).toBe("401");
+    expect(kinde.calls.verify).toBe(12);
+    expect(c.records.map((r) => [r.reason, r.verdict_source, r.breaker])).toEqual(madeUp.map(() => ["invalid_key", "kinde", undefined]));
+
+    expect(await c.answer(BOB, "203.0.113.10")).toBe("allow");
+    expect(c.last()).toMatchObject({ decision: "allow", reason: "allowed", user_id: "kp_bob", verdict_source: "kinde" });
+    expect(c.last().breaker).toBeUndefined();
+
+    // Every refusal was remembered: asked again, no made-up key reaches Kinde.
+    for (const { key, ip } of madeUp) expect(await c.answer(key, ip)).toBe("401");
+    expect(kinde.calls.verify).toBe(13);
+  });
+
   it("can be turned off with FAILED_KEYS_PER_IP_PER_MINUTE=0", async () => {
     const c = container({ FAILED_KEYS_PER_IP_PER_MINUTE: "0" });
     for (let n = 0; n < 30; n++) expect(await c.answer(randomKey(), "198.51.100.66")).toBe("401");

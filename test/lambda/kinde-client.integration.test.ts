@@ -85,41 +85,80 @@ describe("after a 429", () => {
 });
 
 describe("verify's answers", () => {
-  it.each(["200-invalid", "400"] as const)("takes Kinde's documented %s for an unknown key as a verdict", async (answer) => {
+  it.each(["200-invalid", "400", "404"] as const)("takes Kinde's %s for an unknown key as a verdict", async (answer) => {
     kinde.unknownKeyAnswer = answer;
     const result = await client().verify("k_live_unknown_0123456789", budget());
-    expect(result).toEqual(answer === "400" ? { kind: "rejected", status: 400 } : expect.objectContaining({ kind: "answered", body: expect.objectContaining({ is_valid: false }) }));
+    expect(result).toEqual(answer === "200-invalid" ? expect.objectContaining({ kind: "answered", body: expect.objectContaining({ is_valid: false }) }) : { kind: "rejected", status: Number(answer) });
+  });
+
+  it("takes a 422 in Kinde's error JSON as a refusal of the key", async () => {
+    kinde.verifyMode = "unprocessable";
+    await expect(client().verify(KEY, budget())).resolves.toEqual({ kind: "rejected", status: 422 });
   });
 
   it.each([
-    ["route-not-found", /^kinde_unexpected_status: verify answered HTTP 404, which Kinde does not document for it: check KINDE_DOMAIN/],
-    ["unprocessable", /^kinde_unexpected_status: verify answered HTTP 422/],
+    ["route-not-found", /^kinde_unexpected_status: Kinde answered 404 ROUTE_NOT_FOUND: it does not serve verify there: check KINDE_DOMAIN/],
     ["html", /^kinde_bad_response: the verify answer \(HTTP 200\) is not JSON but "text\/html; charset=utf-8": check KINDE_DOMAIN/],
   ] as const)("treats %s as unavailable with a configuration hint, never a verdict", async (mode, message) => {
     kinde.verifyMode = mode;
     await expect(client().verify(KEY, budget())).rejects.toThrow(message);
   });
 
-  it.each([
-    ["a 400 that is an HTML page", 400, "text/html", "<h1>Bad Request</h1>", /^kinde_bad_response: the verify answer \(HTTP 400\) is not JSON/],
-    ["a 400 without Kinde's errors", 400, "application/json", '{"message":"bad"}', /^kinde_bad_response: the verify answer \(HTTP 400\) is not Kinde's error object/],
-    ["a 200 in JSON sent as text", 200, "text/plain", '{"is_valid":true,"status":"active","user_id":"kp_x"}', /^kinde_bad_response: .*not JSON but "text\/plain"/],
-    ["a 404 in Kinde's own error shape", 404, "application/json", '{"errors":{"code":"API_KEY_NOT_FOUND","message":"x"}}', /^kinde_unexpected_status: verify answered HTTP 404/],
-    ["a 418", 418, "application/json", "{}", /^kinde_unexpected_status: verify answered HTTP 418/],
-  ])("treats %s as unavailable", async (_, status, type, body, message) => {
-    // A stand-in for Kinde that issues tokens but answers verify its own way.
+  /** A stand-in for Kinde that issues tokens but answers verify its own way; counts both. */
+  async function withStandIn<T>(status: number, type: string, body: string, use: (verify: KindeVerifyClient, calls: { token: number; verify: number }) => Promise<T>): Promise<T> {
+    const calls = { token: 0, verify: 0 };
     const standIn = await startLoopbackServer((req, res) => {
       req.resume();
       const token = req.url === "/oauth2/token";
+      calls[token ? "token" : "verify"]++;
       res.writeHead(token ? 200 : status, { "content-type": token ? "application/json" : type });
       res.end(token ? '{"access_token":"t","expires_in":3600}' : body);
     });
     try {
       const tokens = new M2MTokenProvider(standIn.url, "x", clientSecretSource({ clientSecret: "y" }), now);
-      await expect(new KindeVerifyClient(standIn.url, tokens, now).verify(KEY, budget())).rejects.toThrow(message);
+      return await use(new KindeVerifyClient(standIn.url, tokens, now), calls);
     } finally {
       await standIn.stop();
     }
+  }
+
+  it.each([
+    ["a 404 API_KEY_NOT_FOUND (not_found_response)", 404, '{"errors":{"code":"API_KEY_NOT_FOUND","message":"API key not found"}}'],
+    ["a 404 in the error_response list shape", 404, '{"errors":[{"code":"NOT_FOUND","message":"x"}]}'],
+    ["a 400 with an error of no code", 400, '{"errors":[{"message":"bad key"}]}'],
+    ["a 409", 409, '{"errors":[{"code":"CONFLICT","message":"x"}]}'],
+    ["a 410", 410, '{"errors":{"code":"API_KEY_REVOKED","message":"x"}}'],
+    ["a 413", 413, '{"errors":[{"code":"PAYLOAD_TOO_LARGE","message":"x"}]}'],
+    ["a 422", 422, '{"errors":[{"code":"INVALID_API_KEY","message":"x"}]}'],
+  ])("takes %s in Kinde's error JSON as a refusal of the key, after one call", async (_, status, body) => {
+    await withStandIn(status, "application/json; charset=utf-8", body, async (verify, calls) => {
+      await expect(verify.verify(KEY, budget())).resolves.toEqual({ kind: "rejected", status });
+      expect(calls).toEqual({ token: 1, verify: 1 });
+    });
+  });
+
+  it.each([
+    ["a 400 that is an HTML page", 400, "text/html", "<h1>Bad Request</h1>", /^kinde_bad_response: the verify answer \(HTTP 400\) is not JSON/],
+    ["a 400 without Kinde's errors", 400, "application/json", '{"message":"bad"}', /^kinde_bad_response: the verify answer \(HTTP 400\) is not Kinde's error object: check KINDE_DOMAIN/],
+    ["a 200 in JSON sent as text", 200, "text/plain", '{"is_valid":true,"status":"active","user_id":"kp_x"}', /^kinde_bad_response: .*not JSON but "text\/plain"/],
+    ["a 404 page that is not Kinde's (a wrong KINDE_DOMAIN)", 404, "text/html", "<h1>Not Found</h1>", /^kinde_bad_response: the verify answer \(HTTP 404\) is not JSON.*check KINDE_DOMAIN/],
+    ["a 404 in JSON that is not Kinde's", 404, "application/json", '{"message":"Not Found"}', /^kinde_bad_response: the verify answer \(HTTP 404\) is not Kinde's error object/],
+    ["a 404 ROUTE_NOT_FOUND", 404, "application/json", '{"errors":{"code":"ROUTE_NOT_FOUND","message":"x"}}', /^kinde_unexpected_status: Kinde answered 404 ROUTE_NOT_FOUND/],
+    ["a 405 in Kinde's error JSON", 405, "application/json", '{"errors":[{"code":"METHOD_NOT_ALLOWED","message":"x"}]}', /^kinde_unexpected_status: verify answered HTTP 405, which is about the request, not the key/],
+    ["a 415 in Kinde's error JSON", 415, "application/json", '{"errors":[{"code":"UNSUPPORTED","message":"x"}]}', /^kinde_unexpected_status: verify answered HTTP 415/],
+    ["a 418 with an empty object", 418, "application/json", "{}", /^kinde_bad_response: the verify answer \(HTTP 418\) is not Kinde's error object/],
+    ["a 204", 204, "application/json", "", /^kinde_unexpected_status: verify answered HTTP 204/],
+  ])("treats %s as unavailable", async (_, status, type, body, message) => {
+    await withStandIn(status, type, body, async (verify) => {
+      await expect(verify.verify(KEY, budget())).rejects.toThrow(message);
+    });
+  });
+
+  it.each([401, 403])("takes a %i in Kinde's error JSON as a refused M2M token: a new token once, then unavailable", async (status) => {
+    await withStandIn(status, "application/json", '{"errors":[{"code":"TOKEN_INVALID","message":"x"}]}', async (verify, calls) => {
+      await expect(verify.verify(KEY, budget())).rejects.toThrow(new RegExp(`^kinde_auth_failed: Kinde refused Keygate's M2M token \\(HTTP ${status}\\) twice`));
+      expect(calls).toEqual({ token: 2, verify: 2 });
+    });
   });
 });
 

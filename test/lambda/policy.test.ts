@@ -93,6 +93,17 @@ describe("matchesWildcard", () => {
     ["a**b", "ab", true],
     ["", "", true],
     ["", "a", false],
+    // The value's own `*` and `?` are characters, never wildcards: only the pattern's are.
+    ["reports/*", "reports/*x", true],
+    ["reports/*", "reports/*/x", true],
+    ["reports/*", "reports/*", true],
+    ["a*c", "a*", false],
+    ["x", "*", false],
+    ["x", "?", false],
+    ["*x", "*", false],
+    ["?", "*", true],
+    ["a?c", "a?", false],
+    ["a*b", "a*x*b", true],
   ])("%s against %s is %s", (pattern, value, expected) => expect(matchesWildcard(pattern, value)).toBe(expected));
 });
 

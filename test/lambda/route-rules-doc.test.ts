@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { ruleNamesRoute } from "../../lambda/policy/route-match";
 import { denyResources, extraPathsCovered, parseRouteScopes, type RouteRule } from "../../lambda/policy/route-rules";
 
 const DOC_EXAMPLES = [
@@ -36,5 +37,19 @@ describe("docs/route-rules.md", () => {
     const routes = [...section.matchAll(/^\| (.*?) \|/gm)].flatMap((row) => [...row[1]!.matchAll(/`([^`]+)`/g)].map((code) => code[1]!));
     expect(routes.length).toBeGreaterThan(10);
     for (const route of routes) expect(() => parseRouteScopes({ [route]: "s" })).toThrow(`"${route}"`);
+  });
+
+  it("names, under \"Which routes a rule names\", exactly the routes ruleNamesRoute names", () => {
+    const section = doc.slice(doc.indexOf("## Which routes a rule names"), doc.indexOf("\n## ", doc.indexOf("## Which routes a rule names") + 1));
+    const rows = section.split("\n").filter((line) => line.startsWith("| `"));
+    expect(rows.length).toBeGreaterThanOrEqual(7);
+    const codes = (cell: string) => [...cell.matchAll(/`([^`]+)`/g)].map((code) => code[1]!);
+    for (const row of rows) {
+      const [ruleCell, namesCell, notCell] = row.split(" | ");
+      const rule = parseRouteScopes({ [codes(ruleCell!)[0]!]: "s" })[0]!;
+      const verb = rule.method === "ANY" ? "GET" : rule.method;
+      for (const resource of codes(namesCell!)) expect([rule.path, resource, ruleNamesRoute(rule, verb, resource)]).toEqual([rule.path, resource, true]);
+      for (const resource of codes(notCell!)) expect([rule.path, resource, ruleNamesRoute(rule, verb, resource)]).toEqual([rule.path, resource, false]);
+    }
   });
 });

@@ -32,6 +32,13 @@ export const FAULT_TABLE = {
     audit: { reason: "inactive_key" },
     why: "the caller's fault, cached for `negativeCacheTtlSeconds`",
   },
+  "unknown-key-404": {
+    fault: "Kinde answers an unknown key `404` in its error JSON (`API_KEY_NOT_FOUND`)",
+    answer: "401",
+    kindeCalls: 2,
+    audit: { reason: "invalid_key" },
+    why: "Kinde's word on the key, like a `400`: cached, and never counted by the circuit breaker, so made-up keys cannot open it",
+  },
   "kinde-down": {
     fault: "Kinde unreachable (connection refused)",
     answer: "503",
@@ -87,6 +94,13 @@ export const FAULT_TABLE = {
     kindeCalls: 2,
     audit: { reason: "upstream_unavailable", upstreamError: "kinde_bad_response" },
     why: "not an answer about the key",
+  },
+  "kinde-route-not-found": {
+    fault: "Kinde answers verify `404` `ROUTE_NOT_FOUND`",
+    answer: "503",
+    kindeCalls: 2,
+    audit: { reason: "upstream_unavailable", upstreamError: "kinde_unexpected_status" },
+    why: "not an answer about the key: Kinde does not serve the path there, most likely a wrong `kindeDomain`",
   },
   "kinde-html": {
     fault: "something else answers: an HTML page instead of Kinde's JSON",
