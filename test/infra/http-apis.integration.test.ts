@@ -93,10 +93,11 @@ describe("an HTTP API's authorizer", () => {
     });
   });
 
-  it("leaves the REST API's authorizer as it was, beside the HTTP APIs'", () => {
+  it("leaves the REST API's authorizer as REST's own rules make it, beside the HTTP APIs'", () => {
+    // With route rules, a REST REQUEST authorizer is cached per key and resolved route (docs/route-rules.md).
     expect(program.one("aws:apigateway/authorizer:Authorizer", "mixed-orders-authorizer").inputs).toMatchObject({
       type: "REQUEST",
-      identitySource: "method.request.header.Authorization",
+      identitySource: "method.request.header.Authorization, context.resourcePath, context.httpMethod",
       authorizerResultTtlInSeconds: 120,
     });
     // REST APIs get Keygate's gateway responses; an HTTP API has none to configure.
