@@ -19,7 +19,7 @@ import {
 } from "@aws-sdk/client-api-gateway";
 import { GATEWAY_RESPONSES } from "../infra/gateway-responses";
 import { parseOptions, TARGET_HELP, TARGET_OPTIONS, UsageError } from "./arguments";
-import type { CommandIo } from "./run";
+import type { CommandIo } from "./command-io";
 import { resolveTarget, type Target } from "./target";
 
 export const CHECK_HELP = `Usage: keygate check [--rest-api-id <id> --stage <stage>] [options]

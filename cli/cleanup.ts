@@ -9,7 +9,7 @@
  */
 import { deleteRuntimeKeys } from "./delete-usage-keys";
 import { numberOption, parseOptions, TARGET_HELP, TARGET_OPTIONS } from "./arguments";
-import type { CommandIo } from "./run";
+import type { CommandIo } from "./command-io";
 import { flushStages, stageName } from "./flush-stages";
 import { SETTLE_MARGIN_SECONDS } from "./invalidate";
 import { DEFAULT_MEMORY_CACHE_TTL_SECONDS, requireTable, resolveTarget } from "./target";

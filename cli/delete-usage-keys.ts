@@ -8,7 +8,7 @@ import { ConditionalCheckFailedException, DeleteItemCommand, type DynamoDBClient
 import { ProvisionedKeyCounter } from "../lambda/usage/provisioned-key-counter";
 import { userMappingKey } from "../lambda/usage/user-mapping";
 import { UserMappingStore } from "../lambda/usage/user-mapping-store";
-import type { CommandIo } from "./run";
+import type { CommandIo } from "./command-io";
 import { TABLE_TIMEOUT_MS, type KeygateKey } from "./usage-keys";
 
 /** Deletes the keys; returns how many could not be deleted (each reported on stderr). */

@@ -11,7 +11,7 @@
  */
 import { numberOption, parseOptions, TARGET_HELP, TARGET_OPTIONS, UsageError } from "./arguments";
 import { flushStages, stageName } from "./flush-stages";
-import type { CommandIo } from "./run";
+import type { CommandIo } from "./command-io";
 import { DEFAULT_MEMORY_CACHE_TTL_SECONDS, requireTable, resolveTarget, type Target } from "./target";
 import { deleteVerdicts, describeOwner, findVerdicts, type VerdictOwner } from "./verdict-items";
 

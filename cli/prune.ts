@@ -7,7 +7,7 @@
 import { GetUsageCommand, type APIGatewayClient } from "@aws-sdk/client-api-gateway";
 import { numberOption, parseOptions, TARGET_HELP, TARGET_OPTIONS } from "./arguments";
 import { deleteRuntimeKeys } from "./delete-usage-keys";
-import type { CommandIo } from "./run";
+import type { CommandIo } from "./command-io";
 import { requireTable, resolveTarget } from "./target";
 import { listKeygateKeys, planMembers, type KeygateKey } from "./usage-keys";
 

@@ -3,26 +3,12 @@
  * 0 done (or nothing wrong found), 1 something unprotected or a call failed, 2 the arguments were wrong.
  */
 import { UsageError } from "./arguments";
+import type { CommandIo } from "./command-io";
 import { check } from "./check";
 import { cleanup } from "./cleanup";
 import { invalidate } from "./invalidate";
 import { keys } from "./keys";
 import { prune } from "./prune";
-
-/** What a subcommand may touch outside its arguments: passed in, so tests run the command in-process. */
-export interface CommandIo {
-  /** One line of the report (stdout). */
-  out(line: string): void;
-  /** One line of diagnostics (stderr). */
-  err(line: string): void;
-  cwd: string;
-  env: Record<string, string | undefined>;
-  /** Waits `ms` milliseconds; `invalidate` waits out the authorizer's memory lifetime with it. */
-  wait(ms: number): Promise<void>;
-  now(): number;
-  /** Runs `pulumi` with these arguments and resolves with its stdout (rejects when it cannot run or fails). */
-  pulumi(args: readonly string[]): Promise<string>;
-}
 
 const SUBCOMMANDS: Record<string, { run: (argv: readonly string[], io: CommandIo) => Promise<number>; summary: string }> = {
   invalidate: { run: invalidate, summary: "forget a key's or a user's cached verdicts everywhere (after revoking it in Kinde)" },

@@ -6,7 +6,7 @@ import { APIGatewayClient } from "@aws-sdk/client-api-gateway";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SETTINGS } from "../lambda/settings/settings-table";
 import { UsageError, type TARGET_OPTIONS, type Parsed } from "./arguments";
-import type { CommandIo } from "./run";
+import type { CommandIo } from "./command-io";
 import { localEndpointsPath, readLocalEndpoints } from "./local-endpoints";
 import { readStackOutputs, type ProtectedStage } from "./stack-outputs";
 

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { packageRoot } from "../infra/package-root";
+import { packageRoot } from "../lambda/package-root";
 
 const root = packageRoot();
 // semver comes with @pulumi/pulumi, a dependency of the library; it is taken from there.

@@ -1,7 +1,7 @@
 /** Where the command acts: the stack's outputs through `pulumi stack output --json`, flags taking precedence. */
 import { describe, expect, it } from "vitest";
 import { UsageError, type Parsed, type TARGET_OPTIONS } from "../../cli/arguments";
-import type { CommandIo } from "../../cli/run";
+import type { CommandIo } from "../../cli/command-io";
 import { resolveTarget } from "../../cli/target";
 import { runCli } from "./run-cli";
 

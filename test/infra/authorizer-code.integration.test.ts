@@ -4,9 +4,9 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, 
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { authorizerBundleIsStale, authorizerBundlePath } from "../../infra/authorizer-bundle-file";
+import { authorizerBundleIsStale, authorizerBundlePath } from "../../lambda/authorizer-bundle-file";
 import { authorizerBundle, authorizerFiles, rebuildAuthorizerBundle, AUTHORIZER_FILE, AUTHORIZER_HANDLER } from "../../infra/authorizer-code";
-import { packageRoot } from "../../infra/package-root";
+import { packageRoot } from "../../lambda/package-root";
 
 const scratch = mkdtempSync(join(tmpdir(), "keygate-authorizer-code-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));

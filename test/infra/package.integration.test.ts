@@ -10,7 +10,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { promisify } from "node:util";
 import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { packageRoot } from "../../infra/package-root";
+import { packageRoot } from "../../lambda/package-root";
 import { consumerLockfile, type Lockfile } from "./support/consumer-lockfile";
 import { unexportedPublicTypes } from "./support/public-types";
 
