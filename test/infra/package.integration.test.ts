@@ -4,7 +4,7 @@
  * repository's TypeScript, and run under Pulumi mocks from the installed package alone.
  */
 import { execFile } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -203,6 +203,21 @@ describe("the package", () => {
     );
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/exactly one of --key-id <id> or --user <user_id>/);
+  });
+});
+
+describe("the keygate command in the clone after a build", () => {
+  // npm pack (above) ran `prepare`, that is `npm run build`, as installing from git and every upgrade do. npx and npm
+  // run execute node_modules/.bin/keygate, a symlink to the bin, as a file of its own (by its shebang): that
+  // works only when the build left the file executable; npm sets the bit only when it first links the bin.
+  it("runs through a node_modules/.bin symlink, executed directly as npx does, not through `node main.js`", async () => {
+    const built = join(root, "dist", "lib", "cli", "main.js");
+    expect(statSync(built).mode & 0o111).toBe(0o111);
+    const binDir = join(scratch, "clone-user", "node_modules", ".bin");
+    mkdirSync(binDir, { recursive: true });
+    symlinkSync(built, join(binDir, "keygate"));
+    const { stdout } = await run(join(binDir, "keygate"), ["--help"], { cwd: join(scratch, "clone-user") });
+    expect(stdout).toMatch(/^Usage: keygate <command>/);
   });
 });
 
