@@ -73,7 +73,7 @@ export async function prune(argv: readonly string[], io: CommandIo): Promise<num
     }
     const failures = await deleteRuntimeKeys(
       chosen.map(({ key }) => key),
-      { apiGateway, dynamodb, tableName },
+      { apiGateway, dynamodb, tableName, local: target.local },
       io,
     );
     io.out(`Pruned ${chosen.length - failures} of ${chosen.length} key(s).`);

@@ -2,10 +2,12 @@
  * The `keygate` command: picks the subcommand, runs it, and turns what happened into an exit status:
  * 0 done (or nothing wrong found), 1 something unprotected or a call failed, 2 the arguments were wrong.
  */
+import { closestName } from "../lambda/closest-name";
 import { UsageError } from "./arguments";
 import type { CommandIo } from "./command-io";
 import { check } from "./check";
 import { cleanup } from "./cleanup";
+import { adviseFailure } from "./failure-advice";
 import { invalidate } from "./invalidate";
 import { keys } from "./keys";
 import { prune } from "./prune";
@@ -37,7 +39,8 @@ export async function runKeygate(argv: readonly string[], io: CommandIo): Promis
   }
   const subcommand = SUBCOMMANDS[name];
   if (!subcommand) {
-    io.err(`keygate: unknown command ${JSON.stringify(name)}\n\n${HELP}`);
+    const meant = closestName(name, Object.keys(SUBCOMMANDS));
+    io.err(`keygate: unknown command ${JSON.stringify(name)}${meant ? `; did you mean keygate ${meant}?` : ""}\n\n${HELP}`);
     return 2;
   }
   try {
@@ -47,8 +50,7 @@ export async function runKeygate(argv: readonly string[], io: CommandIo): Promis
       io.err(error.message);
       return 2;
     }
-    const e = error as Error;
-    io.err(`keygate ${name}: ${e.name && e.name !== "Error" ? `${e.name}: ` : ""}${e.message}`);
+    io.err(`keygate ${name}: ${adviseFailure(error, { local: rest.includes("--local") })}`);
     return 1;
   }
 }
