@@ -11,6 +11,7 @@ import { promisify } from "node:util";
 import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { packageRoot } from "../../lambda/package-root";
+import { closedPortUrl } from "../support/loopback-server";
 import { consumerLockfile, type Lockfile } from "./support/consumer-lockfile";
 import { unexportedPublicTypes } from "./support/public-types";
 
@@ -218,6 +219,23 @@ describe("the keygate command in the clone after a build", () => {
     symlinkSync(built, join(binDir, "keygate"));
     const { stdout } = await run(join(binDir, "keygate"), ["--help"], { cwd: join(scratch, "clone-user") });
     expect(stdout).toMatch(/^Usage: keygate <command>/);
+  });
+
+  it("prints at most one line about this Node, its own, never the AWS SDK's nine-line warning", async () => {
+    const closed = await closedPortUrl();
+    // An AWS call that fails at once on loopback: the SDK's client is made, and with it the SDK's Node check.
+    const env = { PATH: process.env.PATH, HOME: scratch, AWS_ENDPOINT_URL: closed, AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test", AWS_EC2_METADATA_DISABLED: "true" };
+    const failed = await run(join(root, "dist", "lib", "cli", "main.js"), ["keys", "--table", "t", "--rest-api-id", "a1b2c3d4e5", "--stage", "prod", "--region", "eu-west-1"], { cwd: scratch, env }).then(
+      () => ({ code: 0, stderr: "" }),
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failed.code).toBe(1);
+    const lines = failed.stderr.trim().split("\n");
+    expect(failed.stderr).not.toMatch(/NodeVersionSupportWarning|AWS SDK for JavaScript/);
+    const oldNode = Number(process.versions.node.split(".")[0]) < 22;
+    expect(lines.length).toBe(oldNode ? 2 : 1);
+    if (oldNode) expect(lines[0]).toBe(`keygate: Node ${process.version} is past its end of life; AWS SDK releases from January 2027 need Node 22 or newer: use Node 22 or 24`);
+    expect(lines.at(-1)).toMatch(/^keygate keys: nothing answers at the AWS endpoint \(.*ECONNREFUSED.*\): check AWS_ENDPOINT_URL/);
   });
 });
 
