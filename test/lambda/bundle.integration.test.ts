@@ -17,6 +17,7 @@ import { LocalApiGatewayControlPlane } from "../../local/api-gateway-control-pla
 import { ensureCacheTable, localDynamoDbClient, startEmbeddedDynamoDb, type EmbeddedDynamoDb } from "../../local/embedded-dynamodb";
 import { KindeEmulator } from "../../local/kinde-emulator";
 import { requestEvent } from "../support/aws-events";
+import { bundleNode, bundleNodeVersion } from "../support/bundle-node";
 import { startLoopbackServer, type LoopbackServer } from "../support/loopback-server";
 
 const run = promisify(execFile);
@@ -75,7 +76,7 @@ function invoke(env: Record<string, string>, event: unknown, module: string = bu
     const { handler } = await import(${JSON.stringify(pathToFileURL(module).href)});
     try { console.log(JSON.stringify({ result: await handler(${JSON.stringify(event)}, { awsRequestId: "r1" }) })); }
     catch (error) { console.log(JSON.stringify({ error: error.message })); }`;
-  return run(process.execPath, ["--input-type=module", "-e", script], {
+  return run(bundleNode(), ["--input-type=module", "-e", script], {
     env: { PATH: process.env.PATH, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true", ...env },
   });
 }
@@ -94,7 +95,7 @@ const WITH_TABLE = () => ({
 const auditOf = (stdout: string) => JSON.parse(stdout.trim().split("\n")[0]!) as Record<string, unknown>;
 const resultOf = (stdout: string) => JSON.parse(stdout.trim().split("\n").pop()!) as { result?: { principalId: string; usageIdentifierKey?: string }; error?: string };
 
-describe("the authorizer bundle", () => {
+describe(`the authorizer bundle, on Node ${bundleNodeVersion()}`, () => {
   it("is one ESM module, with its chunks beside it, that loads on this Node and authorizes a key over HTTP", async () => {
     expect(chunkNames.length).toBeGreaterThan(0);
     const { stdout } = await invoke(ENV(), requestEvent(`Bearer ${KEY}`));
