@@ -25,6 +25,7 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }), 120_000);
 interface Manifest {
   name: string;
   version: string;
+  license: string;
   main: string;
   types: string;
   exports: Record<string, unknown>;
@@ -95,6 +96,12 @@ function importedChunks(entry: string): Set<string> {
   return reached;
 }
 
+/** The relative link targets of a Markdown page, outside its code (fenced blocks and inline code). */
+function relativeLinks(markdown: string): string[] {
+  const prose = markdown.replace(/^```[\s\S]*?^```/gm, "").replace(/`[^`\n]*`/g, "");
+  return [...prose.matchAll(/\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)].map((match) => match[1]!).filter((target) => !/^[a-z][a-z0-9+.-]*:/i.test(target) && !target.startsWith("#"));
+}
+
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((entry) => entry.isFile())
@@ -160,16 +167,39 @@ beforeAll(async () => {
 }, 600_000);
 
 describe("the package", () => {
-  it("holds the library, its declarations and the authorizer bundle with every chunk it imports, and nothing else", () => {
+  it("holds the library, its declarations, the authorizer bundle with every chunk it imports, the docs and the license, and nothing else", () => {
     const chunks = filesUnder(join(root, "dist", "authorizer", "chunks")).map((name) => `dist/authorizer/chunks/${name}`);
     expect(chunks.length).toBeGreaterThan(0);
     const bundle = ["dist/authorizer/index.mjs", ...chunks].sort();
-    expect(packed.filter((path) => !path.startsWith("dist/lib/"))).toEqual(["README.md", ...bundle, "package.json"]);
-    expect(packed.filter((path) => !/\.(js|d\.ts)$/.test(path))).toEqual(["README.md", ...bundle, "package.json"]);
+    const docs = filesUnder(join(root, "docs")).map((name) => `docs/${name}`);
+    expect(docs).toContain("docs/deploy.md");
+    const expected = ["LICENSE", "README.md", ...bundle, ...docs, "package.json"].sort();
+    expect(packed.filter((path) => !path.startsWith("dist/lib/"))).toEqual(expected);
+    expect(packed.filter((path) => !/\.(js|d\.ts)$/.test(path))).toEqual(expected);
     // Every file the installed handler module can import, statically or lazily, is in the package.
     const imported = importedChunks(join(installed, "dist", "authorizer", "index.mjs"));
     expect(imported.size).toBeGreaterThan(0);
     for (const file of imported) expect(existsSync(file), file).toBe(true);
+  });
+
+  it("ships the Apache License 2.0 that package.json names, in full", () => {
+    expect(repoManifest.license).toBe("Apache-2.0");
+    const license = readFileSync(join(installed, "LICENSE"), "utf8");
+    expect(license).toMatch(/^\s*Apache License\s+Version 2\.0, January 2004\s+http:\/\/www\.apache\.org\/licenses\/\s+TERMS AND CONDITIONS FOR USE, REPRODUCTION, AND DISTRIBUTION/);
+    expect(license).toMatch(/END OF TERMS AND CONDITIONS/);
+    expect(license).toEqual(readFileSync(join(root, "LICENSE"), "utf8"));
+  });
+
+  it("resolves every relative link of its README and docs within the package, but for the source pages it does not ship", () => {
+    const unresolved = packed
+      .filter((path) => path.endsWith(".md"))
+      .flatMap((page) => relativeLinks(readFileSync(join(installed, page), "utf8")).map((target) => ({ page, file: relative(installed, resolve(dirname(join(installed, page)), target.split("#")[0]!)) })))
+      .filter(({ file }) => !existsSync(join(installed, file)))
+      .map(({ page, file }) => `${page} -> ${file}`);
+    // Pages beside the code they describe; the package ships the code built, not its sources.
+    const sourcePages = new Set(["lambda/usage/README.md"]);
+    expect(unresolved.filter((link) => !sourcePages.has(link.split(" -> ")[1]!))).toEqual([]);
+    expect(packed.filter((path) => path === "README.md" || path.startsWith("docs/")).length).toBeGreaterThan(10);
   });
 
   it("has in dist/lib exactly what the library's entry and the keygate command reach, for their code or their types: no stack program, no demo API, no local gateway", () => {
