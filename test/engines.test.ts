@@ -29,6 +29,13 @@ describe("engines.node", () => {
     expect(lock.packages[""]!.engines?.node).toBe(stated);
   });
 
+  it("is the range docs/deploy.md's Node policy states, and the README's quick start names each of its lower bounds", () => {
+    const policy = readFileSync(join(root, "docs", "deploy.md"), "utf8");
+    expect(policy.replaceAll("\\|", "|")).toContain(`\`${stated}\``);
+    const quickStart = readFileSync(join(root, "README.md"), "utf8").split("\n").find((line) => line.startsWith("Node "));
+    for (const [, version] of stated.matchAll(/(?:\^|>=)(\d+\.\d+)\.0/g)) expect(quickStart, version).toContain(`${version!.replace(/\.0$/, "")}+`);
+  });
+
   it("lies within the Node versions every installed package supports", () => {
     const lock = JSON.parse(readFileSync(join(root, "package-lock.json"), "utf8")) as { packages: Record<string, LockEntry> };
     const installed = Object.entries(lock.packages).filter(([path, entry]) => path !== "" && entry.engines?.node !== undefined && existsSync(join(root, path, "package.json")));

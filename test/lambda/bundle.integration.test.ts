@@ -82,9 +82,16 @@ function invoke(env: Record<string, string>, event: unknown, module: string = bu
 }
 
 const ENV = () => ({ KINDE_DOMAIN: kinde.url, KINDE_M2M_CLIENT_ID: "bundle", KINDE_M2M_CLIENT_SECRET: "bundle-secret" });
+/**
+ * A fresh process's first DynamoDB call (loading its client, signing, dynalite answering) can outlast the 250 ms
+ * production budget on a loaded machine, and the authorizer then skips the table (cache_error). These tests are about
+ * which code loads and works, not about that budget: they give DynamoDB the largest budget the setting allows.
+ */
+const TABLE_BUDGET = { DYNAMODB_TIMEOUT_MS: "2000" };
 /** The cache table on dynalite, with the credentials Lambda puts in a function's environment. */
 const WITH_TABLE = () => ({
   ...ENV(),
+  ...TABLE_BUDGET,
   CACHE_TABLE_NAME: "keygate-bundle",
   AWS_REGION: "eu-west-1",
   AWS_ACCESS_KEY_ID: "local",
@@ -111,6 +118,7 @@ describe(`the authorizer bundle, on Node ${bundleNodeVersion()}`, () => {
       KINDE_DOMAIN: kinde.url,
       KINDE_M2M_CLIENT_ID: "bundle",
       KINDE_M2M_CLIENT_SECRET_ARN: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:keygate-kinde-AbCdEf",
+      ...TABLE_BUDGET,
       CACHE_TABLE_NAME: "keygate-bundle",
       AWS_REGION: "eu-west-1",
       AWS_ACCESS_KEY_ID: "local",
