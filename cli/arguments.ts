@@ -32,7 +32,7 @@ export const TARGET_HELP = `Where Keygate runs (default: the outputs of the curr
   --table <name>          the cache table (instead of the stack's tableName output)
   --rest-api-id <id>      a protected REST API (instead of the stack's apis output)
   --stage <name>          one of its stages; repeat for several
-  --region <region>       AWS Region (default: AWS_REGION, then the SDK's own configuration)
+  --region <region>       AWS Region (default: AWS_REGION, AWS_DEFAULT_REGION, then the AWS profile's region)
   -h, --help              this help`;
 
 export interface Parsed<T extends OptionsConfig> {
