@@ -9,7 +9,7 @@
 import { ApiGatewayV2Client, GetApiCommand, GetAuthorizersCommand, GetRoutesCommand, NotFoundException, type Authorizer, type Route } from "@aws-sdk/client-apigatewayv2";
 import { UsageError } from "./arguments";
 import { localEndpointsPath, readLocalEndpoints } from "./local-endpoints";
-import type { CommandIo } from "./run";
+import type { CommandIo } from "./command-io";
 import { readStackOutputs } from "./stack-outputs";
 
 export const HTTP_API_CHECK_HELP = `  --http-api-id <id>      an HTTP API (API Gateway v2) instead: list its routes and say which use

@@ -14,6 +14,7 @@ import {
   GetResourcesCommand,
   GetRestApiCommand,
   GetStageCommand,
+  NotFoundException,
   type APIGatewayClient,
   type Authorizer,
   type Resource,
@@ -21,7 +22,7 @@ import {
 import { GATEWAY_RESPONSES } from "../infra/gateway-responses";
 import { parseOptions, TARGET_HELP, TARGET_OPTIONS, UsageError } from "./arguments";
 import { checkHttpApi, HTTP_API_CHECK_HELP } from "./check-http-api";
-import type { CommandIo } from "./run";
+import type { CommandIo } from "./command-io";
 import { resolveTarget, type Target } from "./target";
 
 export const CHECK_HELP = `Usage: keygate check [--rest-api-id <id> --stage <stage> | --http-api-id <id>] [options]
@@ -63,7 +64,13 @@ export async function check(argv: readonly string[], io: CommandIo): Promise<num
   if (values["http-api-id"] !== undefined) return checkHttpApi(values, io);
   const target = await resolveTarget(values, io);
   try {
-    if (target.stages.length === 0) throw new UsageError("keygate check: which API? pass --rest-api-id <id> --stage <stage>, or --http-api-id <id> (see keygate check --help)");
+    if (target.stages.length === 0) {
+      throw new UsageError(
+        values["rest-api-id"]
+          ? `keygate check: which stage of ${values["rest-api-id"]}? pass --stage <stage> (the stack's outputs name none of that API)`
+          : "keygate check: which API? pass --rest-api-id <id> --stage <stage>, or --http-api-id <id> (see keygate check --help)",
+      );
+    }
     const usagePlans = values["usage-plans"] === true || Object.keys(target.usagePlanIds ?? {}).length > 0;
     let failed = false;
     for (const stage of target.stages) {
@@ -88,7 +95,9 @@ async function checkStage(
   usagePlans: boolean,
   io: CommandIo,
 ): Promise<Finding[]> {
-  const api = await client.send(new GetRestApiCommand({ restApiId }));
+  const api = await client.send(new GetRestApiCommand({ restApiId })).catch((error: unknown) => {
+    throw error instanceof NotFoundException ? noSuchApi(target, restApiId, error) : error;
+  });
   const authorizers = (await client.send(new GetAuthorizersCommand({ restApiId, limit: 500 }))).items ?? [];
   const keygate = keygateAuthorizer(authorizers, authorizerIdOption, target.functionName, restApiId);
   io.out(`REST API ${restApiId} (${api.name ?? "unnamed"}), stage ${stageName}; Keygate's authorizer: ${keygate.id} (${keygate.name ?? "unnamed"})`);
@@ -125,11 +134,22 @@ async function checkStage(
   return findings;
 }
 
+/**
+ * The API does not exist where the command looked. API Gateway's NotFoundException says "Invalid API
+ * identifier specified", followed by `<account>:<id>` in its answers seen so far; the account is
+ * named when the message holds one.
+ */
+function noSuchApi(target: Target, restApiId: string, error: Error): UsageError {
+  if (target.local) return new UsageError(`no REST API ${restApiId} in ${target.label}, which serves only ${target.localRestApiId}: check --rest-api-id, or leave it out`);
+  const account = /\b(\d{12}):/.exec(error.message)?.[1];
+  return new UsageError(`no REST API ${restApiId} in ${account ? `account ${account}` : "this AWS account"}, Region ${target.region}: check --rest-api-id, and --region or AWS_REGION`);
+}
+
 /** Keygate's authorizer on this API: the one named, else the stack's, else the one whose URI names the stack's function. */
 function keygateAuthorizer(authorizers: readonly Authorizer[], named: string | undefined, functionName: string | undefined, restApiId: string): Authorizer {
   if (named) {
     const found = authorizers.find((authorizer) => authorizer.id === named);
-    if (!found) throw new UsageError(`REST API ${restApiId} has no authorizer ${named} (its authorizers: ${authorizers.map((a) => a.id).join(", ") || "none"})`);
+    if (!found) throw new UsageError(`REST API ${restApiId} has no authorizer ${named} (its authorizers: ${authorizers.map((a) => a.id).join(", ") || "none"}): check --authorizer-id`);
     return found;
   }
   const byFunction = functionName ? authorizers.filter((authorizer) => authorizer.authorizerUri?.includes(`:function:${functionName}/`)) : [];
@@ -161,7 +181,9 @@ async function currentMethods(client: APIGatewayClient, restApiId: string): Prom
 /** Whether the stage serves what is defined now: its deployment's methods, and the gateway responses in its export. */
 async function deploymentFindings(client: APIGatewayClient, restApiId: string, stageName: string, protectedMethods: readonly CurrentMethod[]): Promise<Finding[]> {
   const findings: Finding[] = [];
-  const stage = await client.send(new GetStageCommand({ restApiId, stageName }));
+  const stage = await client.send(new GetStageCommand({ restApiId, stageName })).catch((error: unknown) => {
+    throw error instanceof NotFoundException ? new UsageError(`REST API ${restApiId} has no stage ${stageName}: check --stage`) : error;
+  });
   if (!stage.deploymentId) return [{ severity: "unprotected", text: `stage ${stageName} has no deployment` }];
   const deployment = await client.send(new GetDeploymentCommand({ restApiId, deploymentId: stage.deploymentId, embed: ["apisummary"] }));
   const deployedAt = deployment.createdDate ? ` (deployed ${deployment.createdDate.toISOString()})` : "";

@@ -9,7 +9,8 @@
  */
 import { deleteRuntimeKeys } from "./delete-usage-keys";
 import { numberOption, parseOptions, TARGET_HELP, TARGET_OPTIONS } from "./arguments";
-import type { CommandIo } from "./run";
+import type { CommandIo } from "./command-io";
+import { adviseFailure } from "./failure-advice";
 import { flushStages, stageName } from "./flush-stages";
 import { SETTLE_MARGIN_SECONDS } from "./invalidate";
 import { DEFAULT_MEMORY_CACHE_TTL_SECONDS, requireTable, resolveTarget } from "./target";
@@ -58,7 +59,7 @@ export async function cleanup(argv: readonly string[], io: CommandIo): Promise<n
       return 0;
     }
 
-    const failures = await deleteRuntimeKeys(ours, { apiGateway, dynamodb, tableName: table }, io);
+    const failures = await deleteRuntimeKeys(ours, { apiGateway, dynamodb, tableName: table, local: target.local }, io);
     io.out(`Deleted ${ours.length - failures} of ${ours.length} run-time key(s).`);
     if (ours.length === 0 || values["no-wait"]) return failures > 0 ? 1 : 0;
 
@@ -69,7 +70,7 @@ export async function cleanup(argv: readonly string[], io: CommandIo): Promise<n
     io.out(`Flushed the authorizer cache; users of deleted keys may get 403 while warm containers remember their old key: waiting ${memory + SETTLE_MARGIN_SECONDS} s to flush again...`);
     await io.wait((memory + SETTLE_MARGIN_SECONDS) * 1000);
     flushFailures.push(...(await flushStages(apiGateway, target.stages)));
-    for (const failure of flushFailures) io.err(`error: could not flush ${stageName(failure.stage)}: ${failure.problem}`);
+    for (const failure of flushFailures) io.err(`error: could not flush ${stageName(failure.stage)}: ${adviseFailure(failure.error, target)}`);
     io.out("Flushed again: the next request of each of those users is metered under a new key of their own.");
     return failures > 0 || flushFailures.length > 0 ? 1 : 0;
   } finally {

@@ -8,11 +8,12 @@ import { ConditionalCheckFailedException, DeleteItemCommand, type DynamoDBClient
 import { ProvisionedKeyCounter } from "../lambda/usage/provisioned-key-counter";
 import { userMappingKey } from "../lambda/usage/user-mapping";
 import { UserMappingStore } from "../lambda/usage/user-mapping-store";
-import type { CommandIo } from "./run";
+import type { CommandIo } from "./command-io";
+import { adviseFailure } from "./failure-advice";
 import { TABLE_TIMEOUT_MS, type KeygateKey } from "./usage-keys";
 
 /** Deletes the keys; returns how many could not be deleted (each reported on stderr). */
-export async function deleteRuntimeKeys(keys: readonly KeygateKey[], clients: { apiGateway: APIGatewayClient; dynamodb: DynamoDBClient; tableName: string }, io: CommandIo): Promise<number> {
+export async function deleteRuntimeKeys(keys: readonly KeygateKey[], clients: { apiGateway: APIGatewayClient; dynamodb: DynamoDBClient; tableName: string; local: boolean }, io: CommandIo): Promise<number> {
   const { apiGateway, dynamodb, tableName } = clients;
   const store = new UserMappingStore(dynamodb, tableName, TABLE_TIMEOUT_MS);
   const counter = new ProvisionedKeyCounter(dynamodb, tableName, TABLE_TIMEOUT_MS);
@@ -24,7 +25,7 @@ export async function deleteRuntimeKeys(keys: readonly KeygateKey[], clients: { 
       await counter.release();
     } catch (error) {
       failures++;
-      io.err(`error: ${key.id}: ${(error as Error).name}: ${(error as Error).message}`);
+      io.err(`error: ${key.id}: ${adviseFailure(error, clients)}`);
     }
   }
   return failures;

@@ -6,14 +6,19 @@ export function stageName(stage: ProtectedStage): string {
   return `${stage.restApiId}/${stage.stageName}`;
 }
 
+export interface FlushFailure {
+  stage: ProtectedStage;
+  error: unknown;
+}
+
 /** Flushes every stage, each once; resolves with the stages that failed and why (the others were flushed). */
-export async function flushStages(client: APIGatewayClient, stages: readonly ProtectedStage[]): Promise<{ stage: ProtectedStage; problem: string }[]> {
-  const failures: { stage: ProtectedStage; problem: string }[] = [];
+export async function flushStages(client: APIGatewayClient, stages: readonly ProtectedStage[]): Promise<FlushFailure[]> {
+  const failures: FlushFailure[] = [];
   for (const stage of stages) {
     try {
       await client.send(new FlushStageAuthorizersCacheCommand({ restApiId: stage.restApiId, stageName: stage.stageName }));
     } catch (error) {
-      failures.push({ stage, problem: `${(error as Error).name}: ${(error as Error).message}` });
+      failures.push({ stage, error });
     }
   }
   return failures;

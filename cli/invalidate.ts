@@ -10,8 +10,9 @@
  * read lag), then delete and flush again. After the second pass no cache can hold the key's Allow.
  */
 import { numberOption, parseOptions, TARGET_HELP, TARGET_OPTIONS, UsageError } from "./arguments";
+import { adviseFailure } from "./failure-advice";
 import { flushStages, stageName } from "./flush-stages";
-import type { CommandIo } from "./run";
+import type { CommandIo } from "./command-io";
 import { DEFAULT_MEMORY_CACHE_TTL_SECONDS, requireTable, resolveTarget, type Target } from "./target";
 import { deleteVerdicts, describeOwner, findVerdicts, type VerdictOwner } from "./verdict-items";
 
@@ -78,7 +79,7 @@ async function run(owner: VerdictOwner, target: Target, memoryTtlSeconds: number
 
   const firstDeleted = await deleteVerdicts(dynamodb, table, found);
   const firstFailures = await flushStages(target.apiGateway(), target.stages);
-  for (const failure of firstFailures) io.err(`error: could not flush ${stageName(failure.stage)}: ${failure.problem}`);
+  for (const failure of firstFailures) io.err(`error: could not flush ${stageName(failure.stage)}: ${adviseFailure(failure.error, target)}`);
   io.out(`Removed ${firstDeleted} cached verdict(s) of ${who}; flushed ${target.stages.length - firstFailures.length} of ${target.stages.length} stage(s).`);
   io.out(`Worst case now: a warm authorizer container remembers the key for up to ${memoryTtlSeconds} s and may answer Allow again.`);
   io.out(`Waiting ${waitSeconds} s for those memories to expire, then removing and flushing again...`);
@@ -88,7 +89,7 @@ async function run(owner: VerdictOwner, target: Target, memoryTtlSeconds: number
   const again = await findVerdicts(dynamodb, table, owner);
   const secondDeleted = await deleteVerdicts(dynamodb, table, again);
   const secondFailures = await flushStages(target.apiGateway(), target.stages);
-  for (const failure of secondFailures) io.err(`error: could not flush ${stageName(failure.stage)}: ${failure.problem}`);
+  for (const failure of secondFailures) io.err(`error: could not flush ${stageName(failure.stage)}: ${adviseFailure(failure.error, target)}`);
   io.out(`Second pass: removed ${secondDeleted} verdict(s) written back meanwhile; flushed ${target.stages.length - secondFailures.length} of ${target.stages.length} stage(s).`);
   if (firstFailures.length > 0 || secondFailures.length > 0) {
     io.out("Worst case remaining: a stage that could not be flushed keeps answering from its cache for its authorizerResultTtlInSeconds. Run this again.");

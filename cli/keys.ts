@@ -1,6 +1,6 @@
 /** `keygate keys`: the usage keys Keygate made, one line each (read-only). */
 import { parseOptions, TARGET_HELP, TARGET_OPTIONS } from "./arguments";
-import type { CommandIo } from "./run";
+import type { CommandIo } from "./command-io";
 import { requireTable, resolveTarget } from "./target";
 import { listKeygateKeys, type KeygateKey } from "./usage-keys";
 

@@ -36,7 +36,12 @@ export function writeLocalEndpoints(path: string, endpoints: LocalEndpoints): ()
 /** The endpoints of the `npm start` running in `cwd`, or undefined when none is recorded there. */
 export function readLocalEndpoints(path: string): LocalEndpoints | undefined {
   if (!existsSync(path)) return undefined;
-  const parsed = JSON.parse(readFileSync(path, "utf8")) as Partial<LocalEndpoints>;
+  let parsed: Partial<LocalEndpoints>;
+  try {
+    parsed = JSON.parse(readFileSync(path, "utf8")) as Partial<LocalEndpoints>;
+  } catch {
+    parsed = {};
+  }
   const complete =
     typeof parsed.gatewayUrl === "string" &&
     typeof parsed.region === "string" &&

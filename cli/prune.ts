@@ -7,7 +7,7 @@
 import { GetUsageCommand, type APIGatewayClient } from "@aws-sdk/client-api-gateway";
 import { numberOption, parseOptions, TARGET_HELP, TARGET_OPTIONS } from "./arguments";
 import { deleteRuntimeKeys } from "./delete-usage-keys";
-import type { CommandIo } from "./run";
+import type { CommandIo } from "./command-io";
 import { requireTable, resolveTarget } from "./target";
 import { listKeygateKeys, planMembers, type KeygateKey } from "./usage-keys";
 
@@ -73,7 +73,7 @@ export async function prune(argv: readonly string[], io: CommandIo): Promise<num
     }
     const failures = await deleteRuntimeKeys(
       chosen.map(({ key }) => key),
-      { apiGateway, dynamodb, tableName },
+      { apiGateway, dynamodb, tableName, local: target.local },
       io,
     );
     io.out(`Pruned ${chosen.length - failures} of ${chosen.length} key(s).`);

@@ -2,27 +2,15 @@
  * The `keygate` command: picks the subcommand, runs it, and turns what happened into an exit status:
  * 0 done (or nothing wrong found), 1 something unprotected or a call failed, 2 the arguments were wrong.
  */
+import { closestName } from "../lambda/closest-name";
 import { UsageError } from "./arguments";
+import type { CommandIo } from "./command-io";
 import { check } from "./check";
 import { cleanup } from "./cleanup";
+import { adviseFailure } from "./failure-advice";
 import { invalidate } from "./invalidate";
 import { keys } from "./keys";
 import { prune } from "./prune";
-
-/** What a subcommand may touch outside its arguments: passed in, so tests run the command in-process. */
-export interface CommandIo {
-  /** One line of the report (stdout). */
-  out(line: string): void;
-  /** One line of diagnostics (stderr). */
-  err(line: string): void;
-  cwd: string;
-  env: Record<string, string | undefined>;
-  /** Waits `ms` milliseconds; `invalidate` waits out the authorizer's memory lifetime with it. */
-  wait(ms: number): Promise<void>;
-  now(): number;
-  /** Runs `pulumi` with these arguments and resolves with its stdout (rejects when it cannot run or fails). */
-  pulumi(args: readonly string[]): Promise<string>;
-}
 
 const SUBCOMMANDS: Record<string, { run: (argv: readonly string[], io: CommandIo) => Promise<number>; summary: string }> = {
   invalidate: { run: invalidate, summary: "forget a key's or a user's cached verdicts everywhere (after revoking it in Kinde)" },
@@ -51,7 +39,8 @@ export async function runKeygate(argv: readonly string[], io: CommandIo): Promis
   }
   const subcommand = SUBCOMMANDS[name];
   if (!subcommand) {
-    io.err(`keygate: unknown command ${JSON.stringify(name)}\n\n${HELP}`);
+    const meant = closestName(name, Object.keys(SUBCOMMANDS));
+    io.err(`keygate: unknown command ${JSON.stringify(name)}${meant ? `; did you mean keygate ${meant}?` : ""}\n\n${HELP}`);
     return 2;
   }
   try {
@@ -61,8 +50,7 @@ export async function runKeygate(argv: readonly string[], io: CommandIo): Promis
       io.err(error.message);
       return 2;
     }
-    const e = error as Error;
-    io.err(`keygate ${name}: ${e.name && e.name !== "Error" ? `${e.name}: ` : ""}${e.message}`);
+    io.err(`keygate ${name}: ${adviseFailure(error, { local: rest.includes("--local") })}`);
     return 1;
   }
 }

@@ -1,5 +1,5 @@
 /** The outputs of Keygate's Pulumi stack that the `keygate` command uses, read with `pulumi stack output --json`. */
-import type { CommandIo } from "./run";
+import type { CommandIo } from "./command-io";
 
 export interface ProtectedStage {
   restApiId: string;

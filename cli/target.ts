@@ -6,7 +6,7 @@ import { APIGatewayClient } from "@aws-sdk/client-api-gateway";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SETTINGS } from "../lambda/settings/settings-table";
 import { UsageError, type TARGET_OPTIONS, type Parsed } from "./arguments";
-import type { CommandIo } from "./run";
+import type { CommandIo } from "./command-io";
 import { localEndpointsPath, readLocalEndpoints } from "./local-endpoints";
 import { readStackOutputs, type ProtectedStage } from "./stack-outputs";
 
@@ -14,6 +14,10 @@ export interface Target {
   /** How to name it in reports: "npm start (local)" or "stack dev". */
   label: string;
   local: boolean;
+  /** The AWS Region the clients call (the local one with --local). */
+  region: string;
+  /** With --local: the REST API `npm start` serves (the only one there). */
+  localRestApiId: string | undefined;
   tableName: string | undefined;
   stages: ProtectedStage[];
   /** The authorizer function's name, to recognise its authorizers on an API. */
@@ -30,19 +34,20 @@ export interface Target {
 export const DEFAULT_MEMORY_CACHE_TTL_SECONDS = SETTINGS.memoryCacheTtlSeconds.default as number;
 
 export async function resolveTarget(values: Parsed<typeof TARGET_OPTIONS>["values"], io: CommandIo): Promise<Target> {
-  const region = values.region ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION;
   const clients = lazyClients();
   if (values.local) {
     if (values.stack) throw new UsageError("--local and --stack name two different places: pass one");
     const path = localEndpointsPath(io.cwd);
     const local = readLocalEndpoints(path);
-    if (!local) throw new UsageError(`--local: no running npm start recorded in ${path}; start it in this folder first (npm start)`);
+    if (!local) throw new UsageError(`--local: no running npm start recorded in ${path}; start it in this folder first (npm start), or run keygate in the folder where it runs`);
     // Embedded DynamoDB checks no credentials; the local control plane checks only that requests are signed.
     const credentials = { accessKeyId: "local", secretAccessKey: "local" };
     const flagStages = (values.stage ?? []).map((stageName) => ({ restApiId: values["rest-api-id"] ?? local.restApiId, stageName, authorizerId: local.authorizerId }));
     return {
       label: `npm start at ${local.gatewayUrl}`,
       local: true,
+      region: local.region,
+      localRestApiId: local.restApiId,
       tableName: values.table ?? local.dynamodb.tableName,
       stages: flagStages.length > 0 ? flagStages : [{ restApiId: local.restApiId, stageName: local.stageName, authorizerId: local.authorizerId }],
       // The local API's authorizer is known by id (above): no function name is needed to recognise it.
@@ -56,6 +61,9 @@ export async function resolveTarget(values: Parsed<typeof TARGET_OPTIONS>["value
     };
   }
 
+  // Before anything is asked of Pulumi or AWS: without a Region no call can be made.
+  const region = values.region ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION ?? (await regionOfSdkConfiguration());
+  if (!region) throw new UsageError("no AWS Region: pass --region <region> or set AWS_REGION (or give your AWS profile a region)");
   // Flags alone suffice when they name everything needed; otherwise the stack's outputs fill the gaps.
   const flagsComplete = values.table !== undefined && values["rest-api-id"] !== undefined && (values.stage?.length ?? 0) > 0;
   const outputs = flagsComplete ? undefined : await readStackOutputs(io, values.stack);
@@ -71,20 +79,33 @@ export async function resolveTarget(values: Parsed<typeof TARGET_OPTIONS>["value
     if (values.stage) throw new UsageError("--stage needs --rest-api-id: which API is the stage of?");
     stages = stack?.stages ?? [];
   }
-  const sdkRegion = region ? { region } : {};
   return {
     label: values.stack ? `stack ${values.stack}` : stack ? "the current Pulumi stack" : "the API named by the flags",
     local: false,
+    region,
+    localRestApiId: undefined,
     tableName: values.table ?? stack?.tableName,
     stages,
     functionName: stack?.functionName,
     memoryCacheTtlSeconds: undefined,
     usagePlanIds: stack?.usagePlanIds,
     ...clients.bind(
-      () => new DynamoDBClient(sdkRegion),
-      () => new APIGatewayClient(sdkRegion),
+      () => new DynamoDBClient({ region }),
+      () => new APIGatewayClient({ region }),
     ),
   };
+}
+
+/** The Region the SDK finds on its own (the AWS profile's `region`), or undefined when it finds none. */
+async function regionOfSdkConfiguration(): Promise<string | undefined> {
+  const client = new DynamoDBClient({});
+  try {
+    return await client.config.region();
+  } catch {
+    return undefined;
+  } finally {
+    client.destroy();
+  }
 }
 
 function authorizerOf(stages: readonly ProtectedStage[], restApiId: string): { authorizerId?: string } {

@@ -3,8 +3,8 @@ import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { AUTHORIZER_CHUNKS_DIR, AUTHORIZER_FILE, authorizerBundleIsStale, authorizerBundlePath } from "./authorizer-bundle-file";
-import { packageRoot } from "./package-root";
+import { AUTHORIZER_CHUNKS_DIR, AUTHORIZER_FILE, authorizerBundleIsStale, authorizerBundlePath } from "../lambda/authorizer-bundle-file";
+import { packageRoot } from "../lambda/package-root";
 
 export { AUTHORIZER_FILE };
 /** The handler string: the `handler` export of `index.mjs`. */

@@ -4,6 +4,7 @@
  * so both accept the same values and refuse the same ones with the same message.
  */
 import type { ProtectedHttpApiId, ProtectedRestApiId, UserKeyAuthorizerArgs } from "./args";
+import { closestName } from "../lambda/closest-name";
 import { isRecord } from "../lambda/settings/setting-kinds";
 import { SETTINGS, STACK_KEYS, type SettingName, type SettingSpec } from "../lambda/settings/settings-table";
 import { checkSettings, PLAIN_VALUES, type ResolvedSettings, type SettingNamer } from "./resolve-settings";
@@ -169,28 +170,6 @@ export function checkStackKeys(names: readonly string[], fail: SettingFail): voi
     const closest = closestName(name, STACK_KEYS);
     fail(`${CONFIG_NAMESPACE}:${name}`, `is not a Keygate setting${closest ? `; did you mean ${CONFIG_NAMESPACE}:${closest}?` : ` (the settings are listed in docs/configuration.md)`}`);
   }
-}
-
-/** The known name nearest to `name` by edit distance, ignoring case, if it is near enough to be a slip. */
-function closestName(name: string, known: readonly string[]): string | undefined {
-  let best: { name: string; distance: number } | undefined;
-  for (const candidate of known) {
-    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
-    if (!best || distance < best.distance) best = { name: candidate, distance };
-  }
-  return best && best.distance <= Math.max(2, Math.floor(name.length / 4)) ? best.name : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
 }
 
 /** Sets a value at a dotted path (`auditLog.retentionInDays`), creating the objects on the way. */

@@ -1,8 +1,8 @@
 import { build, type BuildOptions, type Metafile, type Plugin } from "esbuild";
 import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
-import { AUTHORIZER_CHUNKS_DIR, authorizerBundlePath } from "../infra/authorizer-bundle-file";
-import { packageRoot } from "../infra/package-root";
+import { AUTHORIZER_CHUNKS_DIR, authorizerBundlePath } from "./authorizer-bundle-file";
+import { packageRoot } from "./package-root";
 
 export { packageRoot };
 

@@ -231,7 +231,7 @@ export class LocalApiGatewayControlPlane {
     const url = new URL(req.url ?? "/", "http://control-plane");
     const route = this.route(req.method ?? "", url.pathname);
     try {
-      if (!route) throw new ApiError(404, "NotFoundException", `Unable to find a route for ${req.method} ${url.pathname} (this control plane serves only what Keygate calls)`);
+      if (!route) throw this.notFound(req.method ?? "", url.pathname);
       this.calls[route.operation]++;
       checkSignature(req);
 
@@ -266,6 +266,21 @@ export class LocalApiGatewayControlPlane {
       });
       res.end(JSON.stringify({ message: e.message }));
     }
+  }
+
+  /**
+   * What API Gateway answers for a path it has no route for: an API or stage that does not exist is
+   * named as such ("Invalid API identifier specified", "Invalid stage identifier specified"), so a
+   * caller learns the id is wrong rather than that this stand-in lacks the call.
+   */
+  private notFound(method: string, path: string): ApiError {
+    const [, apiId, stageName] = /^\/restapis\/([^/]+)(?:\/stages\/([^/]+))?/.exec(path) ?? [];
+    if (apiId !== undefined) {
+      const api = this.restApis.find((candidate) => candidate.id === decodeURIComponent(apiId));
+      if (!api) return new ApiError(404, "NotFoundException", `Invalid API identifier specified ${decodeURIComponent(apiId)}`);
+      if (stageName !== undefined && decodeURIComponent(stageName) !== api.stageName) return new ApiError(404, "NotFoundException", "Invalid stage identifier specified");
+    }
+    return new ApiError(404, "NotFoundException", `Unable to find a route for ${method} ${path} (this control plane serves only what Keygate calls)`);
   }
 
   private route(method: string, path: string): { operation: Operation; run: (body: string, query: URLSearchParams) => Answer & { raw?: string } } | undefined {

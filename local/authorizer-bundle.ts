@@ -1,5 +1,5 @@
-import { authorizerBundleIsStale, authorizerBundlePath } from "../infra/authorizer-bundle-file";
-import { packageRoot } from "../infra/package-root";
+import { authorizerBundleIsStale, authorizerBundlePath } from "../lambda/authorizer-bundle-file";
+import { packageRoot } from "../lambda/package-root";
 import { bundleAuthorizer } from "../lambda/bundle";
 
 export interface BundleStatus {

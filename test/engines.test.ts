@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { packageRoot } from "../infra/package-root";
+import { packageRoot } from "../lambda/package-root";
 
 const root = packageRoot();
 // semver comes with @pulumi/pulumi, a dependency of the library; it is taken from there.
@@ -27,6 +27,13 @@ describe("engines.node", () => {
     expect(semver.validRange(stated)).not.toBeNull();
     const lock = JSON.parse(readFileSync(join(root, "package-lock.json"), "utf8")) as { packages: Record<string, LockEntry> };
     expect(lock.packages[""]!.engines?.node).toBe(stated);
+  });
+
+  it("is the range docs/deploy.md's Node policy states, and the README's quick start names each of its lower bounds", () => {
+    const policy = readFileSync(join(root, "docs", "deploy.md"), "utf8");
+    expect(policy.replaceAll("\\|", "|")).toContain(`\`${stated}\``);
+    const quickStart = readFileSync(join(root, "README.md"), "utf8").split("\n").find((line) => line.startsWith("Node "));
+    for (const [, version] of stated.matchAll(/(?:\^|>=)(\d+\.\d+)\.0/g)) expect(quickStart, version).toContain(`${version!.replace(/\.0$/, "")}+`);
   });
 
   it("lies within the Node versions every installed package supports", () => {

@@ -62,7 +62,17 @@ it("with usage plans, finds an API that does not meter by the authorizer's key",
 it("says which authorizer it cannot find", async () => {
   const run = await runCli(["check", "--local", "--authorizer-id", "nope"], { cwd: h.dir });
   expect(run.code).toBe(2);
-  expect(run.err).toMatch(/REST API keygatelocal has no authorizer nope \(its authorizers: keygateauth\)/);
+  expect(run.err).toMatch(/REST API keygatelocal has no authorizer nope \(its authorizers: keygateauth\): check --authorizer-id/);
+});
+
+it("says a REST API id or stage that npm start does not serve does not exist there, naming the flag to fix", async () => {
+  const api = await runCli(["check", "--local", "--rest-api-id", "a1b2c3d4e5", "--stage", "local"], { cwd: h.dir });
+  expect(api.code).toBe(2);
+  expect(api.err).toMatch(/^no REST API a1b2c3d4e5 in npm start at http:\/\/127\.0\.0\.1:\d+, which serves only keygatelocal: check --rest-api-id, or leave it out$/);
+  expect(api.err).not.toMatch(/control plane/);
+  const stage = await runCli(["check", "--local", "--stage", "prod"], { cwd: h.dir });
+  expect(stage.code).toBe(2);
+  expect(stage.err).toBe("REST API keygatelocal has no stage prod: check --stage");
 });
 
 it("has help, and npm start removes its endpoints file when it stops", async () => {

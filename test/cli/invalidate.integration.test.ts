@@ -96,7 +96,7 @@ it("exits 2 on a usage mistake, and explains", async () => {
   expect(both.err).toMatch(/exactly one of --key-id <id> or --user <user_id>/);
   const unknown = await runCli(["invalidate", "--local", "--key", "a"], { cwd: h.dir });
   expect(unknown.code).toBe(2);
-  expect(unknown.err).toMatch(/Unknown option '--key'/);
+  expect(unknown.err).toMatch(/unknown option --key; did you mean --key-id\?/);
   const elsewhere = await runCli(["invalidate", "--local", "--key-id", "a"], { cwd: "/" });
   expect(elsewhere.code).toBe(2);
   expect(elsewhere.err).toMatch(/no running npm start recorded in \/\.keygate\/local\.json/);

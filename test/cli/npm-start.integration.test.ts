@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, expect, it } from "vitest";
-import { packageRoot } from "../../infra/package-root";
+import { packageRoot } from "../../lambda/package-root";
 import { ALICE } from "../local/local-harness";
 
 const root = packageRoot();

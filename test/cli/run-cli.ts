@@ -1,6 +1,6 @@
 /** Runs the `keygate` command in-process, as its executable does, with what it prints captured. */
 import { runKeygate } from "../../cli/run";
-import type { CommandIo } from "../../cli/run";
+import type { CommandIo } from "../../cli/command-io";
 
 export interface CliRun {
   code: number;

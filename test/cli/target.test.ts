@@ -1,7 +1,7 @@
 /** Where the command acts: the stack's outputs through `pulumi stack output --json`, flags taking precedence. */
 import { describe, expect, it } from "vitest";
 import { UsageError, type Parsed, type TARGET_OPTIONS } from "../../cli/arguments";
-import type { CommandIo } from "../../cli/run";
+import type { CommandIo } from "../../cli/command-io";
 import { resolveTarget } from "../../cli/target";
 import { runCli } from "./run-cli";
 
@@ -104,7 +104,7 @@ describe("the command's exit status", () => {
     const unknown = await runCli(["revoke"], { cwd });
     expect(unknown.code).toBe(2);
     expect(unknown.err).toMatch(/unknown command "revoke"/);
-    const noTable = await runCli(["invalidate", "--key-id", "api_key_x"], { cwd });
+    const noTable = await runCli(["invalidate", "--key-id", "api_key_x", "--region", "eu-west-1"], { cwd });
     expect(noTable.code).toBe(2);
     expect(noTable.err).toMatch(/no cache table: pass --table <name>/);
   });

@@ -4,9 +4,10 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, 
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { authorizerBundleIsStale, authorizerBundlePath } from "../../infra/authorizer-bundle-file";
+import { authorizerBundleIsStale, authorizerBundlePath } from "../../lambda/authorizer-bundle-file";
 import { authorizerBundle, authorizerFiles, rebuildAuthorizerBundle, AUTHORIZER_FILE, AUTHORIZER_HANDLER } from "../../infra/authorizer-code";
-import { packageRoot } from "../../infra/package-root";
+import { packageRoot } from "../../lambda/package-root";
+import { bundleNode } from "../support/bundle-node";
 
 const scratch = mkdtempSync(join(tmpdir(), "keygate-authorizer-code-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -70,7 +71,7 @@ describe("the authorizer code the component deploys", () => {
     const script = `import(${JSON.stringify(`file://${bundle.path}`)}).then((m) => console.log(typeof m.handler), (e) => { console.error(e.message); process.exit(1); })`;
     const stdout = await new Promise<string>((resolve, reject) =>
       execFile(
-        process.execPath,
+        bundleNode(),
         ["-e", script],
         {
           env: {

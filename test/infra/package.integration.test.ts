@@ -4,13 +4,14 @@
  * repository's TypeScript, and run under Pulumi mocks from the installed package alone.
  */
 import { execFile } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { promisify } from "node:util";
 import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { packageRoot } from "../../infra/package-root";
+import { packageRoot } from "../../lambda/package-root";
+import { closedPortUrl } from "../support/loopback-server";
 import { consumerLockfile, type Lockfile } from "./support/consumer-lockfile";
 import { unexportedPublicTypes } from "./support/public-types";
 
@@ -24,6 +25,7 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }), 120_000);
 interface Manifest {
   name: string;
   version: string;
+  license: string;
   main: string;
   types: string;
   exports: Record<string, unknown>;
@@ -94,6 +96,12 @@ function importedChunks(entry: string): Set<string> {
   return reached;
 }
 
+/** The relative link targets of a Markdown page, outside its code (fenced blocks and inline code). */
+function relativeLinks(markdown: string): string[] {
+  const prose = markdown.replace(/^```[\s\S]*?^```/gm, "").replace(/`[^`\n]*`/g, "");
+  return [...prose.matchAll(/\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)].map((match) => match[1]!).filter((target) => !/^[a-z][a-z0-9+.-]*:/i.test(target) && !target.startsWith("#"));
+}
+
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((entry) => entry.isFile())
@@ -159,16 +167,39 @@ beforeAll(async () => {
 }, 600_000);
 
 describe("the package", () => {
-  it("holds the library, its declarations and the authorizer bundle with every chunk it imports, and nothing else", () => {
+  it("holds the library, its declarations, the authorizer bundle with every chunk it imports, the docs and the license, and nothing else", () => {
     const chunks = filesUnder(join(root, "dist", "authorizer", "chunks")).map((name) => `dist/authorizer/chunks/${name}`);
     expect(chunks.length).toBeGreaterThan(0);
     const bundle = ["dist/authorizer/index.mjs", ...chunks].sort();
-    expect(packed.filter((path) => !path.startsWith("dist/lib/"))).toEqual(["README.md", ...bundle, "package.json"]);
-    expect(packed.filter((path) => !/\.(js|d\.ts)$/.test(path))).toEqual(["README.md", ...bundle, "package.json"]);
+    const docs = filesUnder(join(root, "docs")).map((name) => `docs/${name}`);
+    expect(docs).toContain("docs/deploy.md");
+    const expected = ["LICENSE", "README.md", ...bundle, ...docs, "package.json"].sort();
+    expect(packed.filter((path) => !path.startsWith("dist/lib/"))).toEqual(expected);
+    expect(packed.filter((path) => !/\.(js|d\.ts)$/.test(path))).toEqual(expected);
     // Every file the installed handler module can import, statically or lazily, is in the package.
     const imported = importedChunks(join(installed, "dist", "authorizer", "index.mjs"));
     expect(imported.size).toBeGreaterThan(0);
     for (const file of imported) expect(existsSync(file), file).toBe(true);
+  });
+
+  it("ships the Apache License 2.0 that package.json names, in full", () => {
+    expect(repoManifest.license).toBe("Apache-2.0");
+    const license = readFileSync(join(installed, "LICENSE"), "utf8");
+    expect(license).toMatch(/^\s*Apache License\s+Version 2\.0, January 2004\s+http:\/\/www\.apache\.org\/licenses\/\s+TERMS AND CONDITIONS FOR USE, REPRODUCTION, AND DISTRIBUTION/);
+    expect(license).toMatch(/END OF TERMS AND CONDITIONS/);
+    expect(license).toEqual(readFileSync(join(root, "LICENSE"), "utf8"));
+  });
+
+  it("resolves every relative link of its README and docs within the package, but for the source pages it does not ship", () => {
+    const unresolved = packed
+      .filter((path) => path.endsWith(".md"))
+      .flatMap((page) => relativeLinks(readFileSync(join(installed, page), "utf8")).map((target) => ({ page, file: relative(installed, resolve(dirname(join(installed, page)), target.split("#")[0]!)) })))
+      .filter(({ file }) => !existsSync(join(installed, file)))
+      .map(({ page, file }) => `${page} -> ${file}`);
+    // Pages beside the code they describe; the package ships the code built, not its sources.
+    const sourcePages = new Set(["lambda/usage/README.md"]);
+    expect(unresolved.filter((link) => !sourcePages.has(link.split(" -> ")[1]!))).toEqual([]);
+    expect(packed.filter((path) => path === "README.md" || path.startsWith("docs/")).length).toBeGreaterThan(10);
   });
 
   it("has in dist/lib exactly what the library's entry and the keygate command reach, for their code or their types: no stack program, no demo API, no local gateway", () => {
@@ -203,6 +234,38 @@ describe("the package", () => {
     );
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/exactly one of --key-id <id> or --user <user_id>/);
+  });
+});
+
+describe("the keygate command in the clone after a build", () => {
+  // npm pack (above) ran `prepare`, that is `npm run build`, as installing from git and every upgrade do. npx and npm
+  // run execute node_modules/.bin/keygate, a symlink to the bin, as a file of its own (by its shebang): that
+  // works only when the build left the file executable; npm sets the bit only when it first links the bin.
+  it("runs through a node_modules/.bin symlink, executed directly as npx does, not through `node main.js`", async () => {
+    const built = join(root, "dist", "lib", "cli", "main.js");
+    expect(statSync(built).mode & 0o111).toBe(0o111);
+    const binDir = join(scratch, "clone-user", "node_modules", ".bin");
+    mkdirSync(binDir, { recursive: true });
+    symlinkSync(built, join(binDir, "keygate"));
+    const { stdout } = await run(join(binDir, "keygate"), ["--help"], { cwd: join(scratch, "clone-user") });
+    expect(stdout).toMatch(/^Usage: keygate <command>/);
+  });
+
+  it("prints at most one line about this Node, its own, never the AWS SDK's nine-line warning", async () => {
+    const closed = await closedPortUrl();
+    // An AWS call that fails at once on loopback: the SDK's client is made, and with it the SDK's Node check.
+    const env = { PATH: process.env.PATH, HOME: scratch, AWS_ENDPOINT_URL: closed, AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test", AWS_EC2_METADATA_DISABLED: "true" };
+    const failed = await run(join(root, "dist", "lib", "cli", "main.js"), ["keys", "--table", "t", "--rest-api-id", "a1b2c3d4e5", "--stage", "prod", "--region", "eu-west-1"], { cwd: scratch, env }).then(
+      () => ({ code: 0, stderr: "" }),
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failed.code).toBe(1);
+    const lines = failed.stderr.trim().split("\n");
+    expect(failed.stderr).not.toMatch(/NodeVersionSupportWarning|AWS SDK for JavaScript/);
+    const oldNode = Number(process.versions.node.split(".")[0]) < 22;
+    expect(lines.length).toBe(oldNode ? 2 : 1);
+    if (oldNode) expect(lines[0]).toBe(`keygate: Node ${process.version} is past its end of life; AWS SDK releases from January 2027 need Node 22 or newer: use Node 22 or 24`);
+    expect(lines.at(-1)).toMatch(/^keygate keys: nothing answers at the AWS endpoint \(.*ECONNREFUSED.*\): check AWS_ENDPOINT_URL/);
   });
 });
 

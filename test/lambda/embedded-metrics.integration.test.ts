@@ -15,6 +15,7 @@ import { LocalApiGatewayControlPlane } from "../../local/api-gateway-control-pla
 import { ensureCacheTable, localDynamoDbClient, startEmbeddedDynamoDb, type EmbeddedDynamoDb } from "../../local/embedded-dynamodb";
 import { KindeEmulator } from "../../local/kinde-emulator";
 import { requestEvent } from "../support/aws-events";
+import { bundleNode } from "../support/bundle-node";
 import { emfDatapoints, emfDimensionNames, emfProblems } from "../support/emf-validator";
 
 const run = promisify(execFile);
@@ -60,7 +61,7 @@ async function invokeAll(events: unknown[]): Promise<string[]> {
   const script = `
     const { handler } = await import(${JSON.stringify(pathToFileURL(bundle).href)});
     for (const event of ${JSON.stringify(events)}) await handler(event, { awsRequestId: "r" }).catch(() => undefined);`;
-  const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script], {
+  const { stdout } = await run(bundleNode(), ["--input-type=module", "-e", script], {
     env: {
       PATH: process.env.PATH,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
