@@ -1,8 +1,9 @@
 /**
  * API Gateway's authorizer result cache (`authorizerResultTtlInSeconds`). The key is the identity
- * source value alone (here the `Authorization` header), never the method or path: one cached
- * answer serves every route called with that key until it expires. That reuse is what makes a
- * policy naming only `event.methodArn` fail on the second route.
+ * sources' values (here the `Authorization` header, and on an HTTP API with route rules the route
+ * key too), never the method or path: one cached answer serves every route called with that key
+ * until it expires. That reuse is what makes a policy naming only `event.methodArn` fail on the
+ * second route, and a simple response right for one route only wrong on another.
  */
 
 /** A policy result, already checked for shape, and everything API Gateway keeps with it. */
@@ -13,9 +14,16 @@ export interface AuthorizerPolicyResult {
   usageIdentifierKey?: string;
 }
 
-/** What is cached: a policy, or the authorizer's `Unauthorized` (API Gateway caches that answer too). */
+/** An HTTP API's simple response (payload 2.0), already checked for shape. */
+export interface AuthorizerSimpleResult {
+  isAuthorized: boolean;
+  context: Record<string, string | number | boolean>;
+}
+
+/** What is cached: a policy, a simple response, or the authorizer's `Unauthorized` (API Gateway caches that answer too). */
 export type CachedAuthorization =
   | { kind: "policy"; result: AuthorizerPolicyResult; audit?: Record<string, unknown> }
+  | { kind: "simple"; result: AuthorizerSimpleResult; audit?: Record<string, unknown> }
   | { kind: "unauthorized"; audit?: Record<string, unknown> };
 
 interface Entry {
