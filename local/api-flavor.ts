@@ -69,8 +69,8 @@ export type IdentifiedAuthorization = Extract<CachedAuthorization, { kind: "poli
 
 /** Whether the request goes on to the integration, and who the caller is, as the console line shows it. */
 export type Permit =
-  | { allowed: true; principalId?: string; context: Record<string, string | number | boolean>; usageTier?: string }
-  | { allowed: false; type: GatewayResponseType; reason: string; principalId?: string; context: Record<string, string | number | boolean>; usageTier?: string };
+  | { allowed: true; principalId?: string; context: Record<string, unknown>; usageTier?: string }
+  | { allowed: false; type: GatewayResponseType; reason: string; principalId?: string; context: Record<string, unknown>; usageTier?: string };
 
 export interface ApiFlavor {
   readonly kind: ApiKind;
@@ -105,9 +105,9 @@ export function findHeader(headers: CollectedHeaders, lowerName: string): string
 }
 
 /** A Lambda integration's result as API Gateway turns it into a response (the same fields in payload 1.0 and 2.0). */
-export function integrationResponse(result: APIGatewayProxyResult, requestId: string): GatewayResponse {
+export function integrationResponse(result: APIGatewayProxyResult, requestId: string, requestIdHeader = "x-amzn-RequestId"): GatewayResponse {
   if (typeof result !== "object" || result === null || !Number.isInteger(result.statusCode)) throw new Error("malformed proxy result");
-  const headers: Record<string, string> = { "x-amzn-RequestId": requestId };
+  const headers: Record<string, string> = { [requestIdHeader]: requestId };
   for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
   const body = result.isBase64Encoded ? Buffer.from(result.body ?? "", "base64") : (result.body ?? "");
   return { statusCode: result.statusCode, headers, body };

@@ -14,10 +14,10 @@ export interface AuthorizerPolicyResult {
   usageIdentifierKey?: string;
 }
 
-/** An HTTP API's simple response (payload 2.0), already checked for shape. */
+/** An HTTP API's simple response (payload 2.0), already checked for shape; its context may hold any JSON value. */
 export interface AuthorizerSimpleResult {
   isAuthorized: boolean;
-  context: Record<string, string | number | boolean>;
+  context: Record<string, unknown>;
 }
 
 /** What is cached: a policy, a simple response, or the authorizer's `Unauthorized` (API Gateway caches that answer too). */
