@@ -100,7 +100,8 @@ function demoLines(local: KeygateLocal, keys: readonly DemoKey[]): string[] {
     const callers = accepted.filter((entry) => entry.routes.some((r) => r.route === route && r.allowed)).map((entry) => entry.key.name);
     lines.push(`  ${route.shown.padEnd(routeWidth)}  ${route.about} (${callers.length > 0 ? callers.join(", ") : "no demo key"})`);
   }
-  lines.push(`  ${"anything else".padEnd(routeWidth)}  echoed back with the authorizer context`);
+  const catchAll = local.httpApi ? " (route $default: every route rule applies to it)" : "";
+  lines.push(`  ${"anything else".padEnd(routeWidth)}  echoed back with the authorizer context${catchAll}`);
 
   lines.push("", "Try:");
   const pass = accepted.flatMap((entry) => entry.routes.filter((r) => r.allowed).map((r) => ({ key: entry.key, route: r.route })))[0];
