@@ -12,7 +12,7 @@ const SCHEME = "bearer";
 /**
  * Finds the presented key: `Authorization: Bearer <key>` in a REQUEST event's headers (any
  * casing, single- or multi-value; an HTTP API's payload-2.0 event has lower-case names and joins a
- * repeated header's values with commas, which no well-formed key contains), or the raw header value
+ * repeated header's values with commas, so a comma in its value is refused), or the raw header value
  * of a TOKEN event. A key is 1 to 512
  * printable ASCII characters without spaces; anything else is refused here, before it is hashed
  * or sent anywhere. Every step is a single pass over the header, whatever it contains.
@@ -54,7 +54,11 @@ function authorizationHeaders(event: Exclude<AnyAuthorizerEvent, { type: "TOKEN"
   const single = findHeaders(event.headers);
   const multi = findHeaders("multiValueHeaders" in event ? event.multiValueHeaders : undefined);
   const multiValues = multi.flatMap((value) => (Array.isArray(value) ? (value as unknown[]) : [value]));
+  // Payload 2.0 joins a repeated header's values with commas: `Bearer a,Bearer b` would otherwise
+  // read as the one key `a,Bearer b` when the second value lacks its space. A comma there is refused.
+  const joined = "version" in event && event.version === "2.0" && single.some((value) => typeof value === "string" && value.includes(","));
   const ambiguous =
+    joined ||
     single.length > 1 ||
     multi.length > 1 ||
     (single.length === 1 && multiValues.length > 0 && multiValues[multiValues.length - 1] !== single[0]);
