@@ -3,18 +3,18 @@ import type { AuditRecord, AuditWriter } from "./audit/audit-log";
 import type { AuthorizerConfig } from "./config";
 import { decide, needsKeyMetadata, type Identity } from "./decision";
 import { VerificationUnavailableError } from "./errors";
+import { answerFor, meteredByUsagePlans, refusal, RouteNotInCacheKeyError, unanswerable, type AuthorizerResult, type SimpleAuthorizerResult } from "./event/answer";
+import { viewRequest, type AuthorizerEvent, type HttpApiEventV2, type RequestView, type RestShapedEvent } from "./event/request-view";
 import { IpFailureBudgetExceededError } from "./flood/ip-failure-budget";
 import type { KeyMetadataLookup } from "./kinde/key-metadata";
 import type { KeyMetadataResolver } from "./kinde/key-metadata-resolver";
-import { extractKey, type AuthorizerEvent } from "./key/extract-key";
+import { extractKey } from "./key/extract-key";
 import { fingerprint, hashKey } from "./key/fingerprint";
 import type { BreakerState } from "./kinde/circuit-breaker";
-import { buildAuthorizerContext } from "./policy/authorizer-context";
-import { buildPolicy, type ResolvedRoute } from "./policy/build-policy";
-import { evaluatePolicy } from "./policy/evaluate-policy";
-import { parseMethodArn, type MethodArn } from "./policy/method-arn";
 import type { UsageResolution } from "./usage/usage-resolution";
 import type { VerdictResolver } from "./verdict/verdict-resolver";
+
+export { UNAUTHORIZED } from "./event/answer";
 
 /**
  * The usage-plan key API Gateway meters this identity by (see docs/usage-plans.md).
@@ -35,18 +35,20 @@ export interface AuthorizerDependencies {
   breaker?: { state(): BreakerState };
 }
 
-export type AuthorizerHandler = (event: AuthorizerEvent, context?: Partial<Context>) => Promise<APIGatewayAuthorizerResult>;
-
-/** API Gateway turns exactly this message into a 401. */
-export const UNAUTHORIZED = "Unauthorized";
+/** REST APIs and HTTP API payload 1.0 get an IAM policy; HTTP API payload 2.0 a simple response. */
+export interface AuthorizerHandler {
+  (event: RestShapedEvent, context?: Partial<Context>): Promise<APIGatewayAuthorizerResult>;
+  (event: HttpApiEventV2, context?: Partial<Context>): Promise<SimpleAuthorizerResult>;
+  (event: AuthorizerEvent, context?: Partial<Context>): Promise<AuthorizerResult>;
+}
 
 export function createAuthorizer(deps: AuthorizerDependencies): AuthorizerHandler {
   let coldStart = true;
 
-  return async function handler(event, context) {
+  async function handler(event: unknown, context?: Partial<Context>): Promise<AuthorizerResult> {
     const started = performance.now();
-    const target = parseMethodArn(event?.methodArn);
-    const record: Partial<AuditRecord> = { ...describeRequest(event, target), cold_start: coldStart, function_request_id: context?.awsRequestId };
+    const view = viewRequest(event);
+    const record: Partial<AuditRecord> = { ...describeRequest(view), cold_start: coldStart, function_request_id: context?.awsRequestId };
     coldStart = false;
     const noteBreaker = () => {
       const state = deps.breaker?.state();
@@ -55,15 +57,16 @@ export function createAuthorizer(deps: AuthorizerDependencies): AuthorizerHandle
     const finish = (fields: Pick<AuditRecord, "decision" | "reason"> & Partial<AuditRecord>) =>
       deps.audit({ ...record, ...fields, latency_ms: Math.round((performance.now() - started) * 1000) / 1000 } as AuditRecord);
 
-    if (!target) {
-      finish({ decision: "error", reason: "bad_method_arn" });
-      throw new Error("Authorizer error: the event has no valid methodArn");
+    const malformed = unanswerable(view);
+    if (malformed) {
+      finish({ decision: "error", reason: malformed });
+      throw new Error(`Authorizer error: the event has no valid ${malformed === "bad_route_arn" ? "routeArn" : "methodArn"}`);
     }
 
-    const extraction = extractKey(event);
+    const extraction = extractKey(event as AuthorizerEvent);
     if (!extraction.ok) {
       finish({ decision: "deny", reason: extraction.reason });
-      throw new Error(UNAUTHORIZED);
+      return refusal(view);
     }
     const keyHash = hashKey(extraction.key);
     record.key_fingerprint = fingerprint(keyHash);
@@ -75,7 +78,7 @@ export function createAuthorizer(deps: AuthorizerDependencies): AuthorizerHandle
       noteBreaker();
       if (error instanceof IpFailureBudgetExceededError) {
         finish({ decision: "deny", reason: error.reason });
-        throw new Error(UNAUTHORIZED);
+        return refusal(view);
       }
       const cause = error instanceof VerificationUnavailableError ? error.message : `internal: ${(error as Error).name}`;
       finish({ decision: "error", reason: "upstream_unavailable", upstream_error: cause });
@@ -111,17 +114,20 @@ export function createAuthorizer(deps: AuthorizerDependencies): AuthorizerHandle
     const decision = decide(resolved.verdict, deps.config, keyMetadata);
     if (!decision.allow) {
       finish({ decision: "deny", reason: decision.reason });
-      throw new Error(UNAUTHORIZED);
+      return refusal(view);
     }
 
-    const policyDocument = buildPolicy(target, new Set(decision.identity.scopes), deps.config.routeRules, resolvedRoute(event));
-    const result: APIGatewayAuthorizerResult = {
-      principalId: decision.identity.principalId,
-      policyDocument,
-      context: buildAuthorizerContext(decision.identity, resolved.source),
-    };
+    let answer;
+    try {
+      answer = answerFor(view, decision.identity, resolved.source, deps.config.routeRules);
+    } catch (error) {
+      if (!(error instanceof RouteNotInCacheKeyError)) throw error;
+      finish({ decision: "error", reason: error.reason });
+      throw error;
+    }
+    const { result, routeAllowed } = answer;
 
-    if (deps.usage) {
+    if (deps.usage && meteredByUsagePlans(view) && "principalId" in result) {
       // Metering must never fail a request: a failure is logged and the request goes on without it.
       const usage = await deps.usage.resolve(decision.identity).catch((error: unknown): UsageResolution => ({ error: `usage_internal: ${String(error)}` }));
       if (usage.key) result.usageIdentifierKey = usage.key;
@@ -131,33 +137,23 @@ export function createAuthorizer(deps: AuthorizerDependencies): AuthorizerHandle
       if (usage.error) record.usage_error = usage.error;
     }
 
-    // The policy covers the whole stage; this request's own route may still be one the key lacks a scope
-    // for. The record says what API Gateway will do with the policy for this request's method ARN.
-    const routeAllowed = evaluatePolicy(policyDocument, event.methodArn) === "allow";
     const stale = resolved.source === "stale";
     finish(routeAllowed ? { decision: "allow", reason: stale ? "stale_allow" : "allowed" } : { decision: "deny", reason: "route_scope_missing" });
     return result;
-  };
-}
-
-/** The route API Gateway resolved a REQUEST event to; a TOKEN event is told none. */
-function resolvedRoute(event: AuthorizerEvent): ResolvedRoute | undefined {
-  if (event?.type !== "REQUEST") return undefined;
-  const { resource, httpMethod } = event as { resource?: unknown; httpMethod?: unknown };
-  return typeof resource === "string" && typeof httpMethod === "string" ? { method: httpMethod, resource } : undefined;
-}
-
-function describeRequest(event: AuthorizerEvent, arn: MethodArn | undefined): Partial<AuditRecord> {
-  const fields: Partial<AuditRecord> = arn ? { api_id: arn.apiId, stage: arn.stage, method: arn.method, path: `/${arn.resourcePath}` } : {};
-  if (event?.type === "REQUEST") {
-    const rc = event.requestContext;
-    if (typeof event.path === "string") fields.path = event.path;
-    if (typeof event.httpMethod === "string") fields.method = event.httpMethod;
-    if (rc && typeof rc === "object") {
-      if (typeof rc.requestId === "string") fields.request_id = rc.requestId;
-      if (typeof rc.identity?.sourceIp === "string") fields.source_ip = rc.identity.sourceIp;
-      if (typeof rc.identity?.userAgent === "string") fields.user_agent = rc.identity.userAgent.slice(0, 256);
-    }
   }
+  // One implementation for both signatures: the answer's shape follows the event's (see event/answer.ts).
+  return handler as AuthorizerHandler;
+}
+
+function describeRequest(view: RequestView): Partial<AuditRecord> {
+  const fields: Partial<AuditRecord> = { api_kind: view.apiKind };
+  if (view.apiId !== undefined) fields.api_id = view.apiId;
+  if (view.stage !== undefined) fields.stage = view.stage;
+  if (view.method !== undefined) fields.method = view.method;
+  if (view.path !== undefined) fields.path = view.path;
+  if (view.routeKey !== undefined) fields.route_key = view.routeKey;
+  if (view.requestId !== undefined) fields.request_id = view.requestId;
+  if (view.sourceIp !== undefined) fields.source_ip = view.sourceIp;
+  if (view.userAgent !== undefined) fields.user_agent = view.userAgent.slice(0, 256);
   return fields;
 }

@@ -1,10 +1,11 @@
 /**
  * API Gateway's authorizer result cache (`authorizerResultTtlInSeconds`). The key is the identity
  * sources' values and nothing else (the local gateway builds it): by default the `Authorization`
- * header alone, so one cached answer serves every route called with that key until it expires, the
- * reuse that makes a policy naming only `event.methodArn` fail on the second route. With route rules
- * on a REQUEST authorizer the resource template and method are identity sources too, and an answer
- * serves only its own route.
+ * header alone, so one cached answer serves every route called with that key until it expires. That
+ * reuse is what makes a policy naming only `event.methodArn` fail on the second route, and a simple
+ * response right for one route wrong on another. With route rules, the route is an identity source
+ * too (a REST REQUEST authorizer's resource template and method, an HTTP API's route key), and an
+ * answer serves only its own route.
  */
 
 /** A policy result, already checked for shape, and everything API Gateway keeps with it. */
@@ -15,9 +16,16 @@ export interface AuthorizerPolicyResult {
   usageIdentifierKey?: string;
 }
 
-/** What is cached: a policy, or the authorizer's `Unauthorized` (API Gateway caches that answer too). */
+/** An HTTP API's simple response (payload 2.0), already checked for shape; its context may hold any JSON value. */
+export interface AuthorizerSimpleResult {
+  isAuthorized: boolean;
+  context: Record<string, unknown>;
+}
+
+/** What is cached: a policy, a simple response, or the authorizer's `Unauthorized` (API Gateway caches that answer too). */
 export type CachedAuthorization =
   | { kind: "policy"; result: AuthorizerPolicyResult; audit?: Record<string, unknown> }
+  | { kind: "simple"; result: AuthorizerSimpleResult; audit?: Record<string, unknown> }
   | { kind: "unauthorized"; audit?: Record<string, unknown> };
 
 interface Entry {

@@ -26,22 +26,27 @@ export function formatBanner(local: KeygateLocal, cwd: string, verbose: boolean)
   const lines: string[] = [];
   const show = (path: string) => (path.startsWith(cwd) ? relative(cwd, path) || "." : path);
   const s = local.settings;
-  lines.push(`Keygate local gateway on ${local.url}  (API ${local.stage.apiId}, stage ${local.stage.stage}, ${local.stage.region})`);
+  const kind = local.apiKind === "http" ? "HTTP API" : "REST API";
+  lines.push(`Keygate local gateway on ${local.url}  (${kind} ${local.stage.apiId}, stage ${local.stage.stage}, ${local.stage.region})`);
   lines.push("");
   lines.push(
     `  settings     ${local.settingsSource.kind === "demo" ? "built-in demo settings (no Pulumi.dev.yaml here; KEYGATE_CONFIG=<path to Pulumi.<stack>.yaml> uses a stack's)" : `${show(local.settingsSource.path)} (stack ${local.settingsSource.stack})`}`,
   );
-  lines.push(`  authorizer   ${show(local.bundle.module)}${local.bundle.rebuilt && local.bundle.module === local.bundle.path ? " (just rebuilt from lambda/)" : ""}; gateway result cache ${s.authorizerResultTtlSeconds} s`);
+  const perRoute = local.apiKind === "http" && Object.keys(s.routeScopes).length > 0 ? " per key and route (the route key is an identity source)" : "";
+  lines.push(`  authorizer   ${show(local.bundle.module)}${local.bundle.rebuilt && local.bundle.module === local.bundle.path ? " (just rebuilt from lambda/)" : ""}; gateway result cache ${s.authorizerResultTtlSeconds} s${perRoute}`);
+  if (local.httpApi) lines.push(`  http api     payload 2.0, simple responses; routes ${local.httpApi.routes.join(", ")} (without KEYGATE_LOCAL_API=http: a REST API)`);
   if (local.kinde.mode === "tenant") lines.push(`  kinde        ${local.kinde.domain} (your tenant)`);
   else {
     const keys = local.kinde.keys.kind === "file" ? `keys from ${show(local.kinde.keys.path)} (edits apply without a restart)` : "built-in demo keys (KEYGATE_LOCAL_KEYS=<keys.json> uses your own)";
     lines.push(`  kinde        local emulator on ${local.kinde.url}, ${keys}`);
   }
   lines.push(`  dynamodb     ${local.dynamodb.mode === "embedded" ? "embedded (dynalite)" : "AWS_ENDPOINT_URL_DYNAMODB"} ${local.dynamodb.endpoint}, table ${local.dynamodb.tableName}`);
-  lines.push(...settingsLines(s));
+  lines.push(...settingsLines(s, local.apiKind));
   const tiers = s.usagePlans ? Object.entries(s.usagePlans.tiers).map(([name, t]) => describeTier(name, t)) : [];
-  lines.push(`  usage plans  ${tiers.length > 0 ? tiers.join("; ") : "none configured"}`);
-  if (s.usagePlans) {
+  if (local.apiKind === "http") {
+    lines.push(`  usage plans  none: HTTP APIs have no usage plans, nothing is metered${s.usagePlans ? " (keygate:usagePlans applies to REST APIs only)" : ""}`);
+  } else lines.push(`  usage plans  ${tiers.length > 0 ? tiers.join("; ") : "none configured"}`);
+  if (s.usagePlans && local.apiKind === "rest") {
     const scopes = Object.entries(s.usagePlans.tierScopes).map(([scope, tier]) => `${scope} → ${tier}`);
     const placement = [`default ${s.usagePlans.defaultTier}`, ...scopes, ...(Object.keys(s.usagePlans.users).length > 0 ? [`${Object.keys(s.usagePlans.users).length} fixed user(s)`] : [])];
     lines.push(`               ${placement.join("; ")}; ${s.usagePlans.autoProvision ? "each user gets a key of their own at the first request" : "users without a fixed key share their tier's pool key"}`);
@@ -63,7 +68,7 @@ export function formatBanner(local: KeygateLocal, cwd: string, verbose: boolean)
 }
 
 /** The authorizer's rules and timings in effect: as the settings give them, else the deployed defaults. */
-function settingsLines(s: KeygateSettings): string[] {
+function settingsLines(s: KeygateSettings, apiKind: KeygateLocal["apiKind"]): string[] {
   const rules = Object.entries(s.routeScopes).map(([route, scopes]) => `${route} needs ${[scopes].flat().join(" + ")}`);
   const timing = <K extends keyof typeof DEFAULTS & keyof KeygateSettings>(name: K) => s[name] ?? DEFAULTS[name];
   return [
@@ -72,13 +77,14 @@ function settingsLines(s: KeygateSettings): string[] {
     `  required     ${s.requiredScopes.length > 0 ? `${s.requiredScopes.join(" + ")} on every key` : "no scope"}`,
     `  verdicts     shared cache ${timing("cacheTtlSeconds")} s, refusals ${timing("negativeCacheTtlSeconds")} s, memory ${timing("memoryCacheTtlSeconds")} s; ` +
       `${timing("staleIfErrorSeconds") > 0 ? `stale-if-error ${timing("staleIfErrorSeconds")} s` : "no stale verdicts while Kinde is down"}`,
-    `  budgets      Kinde ${timing("verifyTimeoutMs")} ms, DynamoDB ${timing("dynamoDbTimeoutMs")} ms; ${s.authorizerType ?? DEFAULTS.authorizerType} authorizer`,
+    `  budgets      Kinde ${timing("verifyTimeoutMs")} ms, DynamoDB ${timing("dynamoDbTimeoutMs")} ms; ${apiKind === "http" ? "REQUEST" : (s.authorizerType ?? DEFAULTS.authorizerType)} authorizer`,
   ];
 }
 
 /** The demo keys and routes, each with what the settings in effect let it do, and requests to try. */
 function demoLines(local: KeygateLocal, keys: readonly DemoKey[]): string[] {
-  const access = demoKeyAccess(keys, DEMO_ROUTES, local.settings, local.stage);
+  const httpApi = local.httpApi;
+  const access = demoKeyAccess(keys, DEMO_ROUTES, local.settings, local.stage, httpApi ? (route) => httpApi.routeFor(route.method, route.path)?.routeKey ?? "$default" : undefined);
   const lines = ["", "Demo keys (demo data for this local emulator only):"];
   const width = Math.max(...keys.map((key) => key.api_key.length));
   const nameWidth = Math.max(...keys.map((key) => key.name.length));
@@ -94,7 +100,8 @@ function demoLines(local: KeygateLocal, keys: readonly DemoKey[]): string[] {
     const callers = accepted.filter((entry) => entry.routes.some((r) => r.route === route && r.allowed)).map((entry) => entry.key.name);
     lines.push(`  ${route.shown.padEnd(routeWidth)}  ${route.about} (${callers.length > 0 ? callers.join(", ") : "no demo key"})`);
   }
-  lines.push(`  ${"anything else".padEnd(routeWidth)}  echoed back with the authorizer context`);
+  const catchAll = local.httpApi ? " (route $default: every route rule applies to it)" : "";
+  lines.push(`  ${"anything else".padEnd(routeWidth)}  echoed back with the authorizer context${catchAll}`);
 
   lines.push("", "Try:");
   const pass = accepted.flatMap((entry) => entry.routes.filter((r) => r.allowed).map((r) => ({ key: entry.key, route: r.route })))[0];

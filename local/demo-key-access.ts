@@ -1,15 +1,17 @@
 /**
  * What each demo key can do under the settings in effect, decided by the authorizer's own rules:
  * its verdict on the emulator's answer for the key, `decide` (required scopes, org keys, the key's API), then the
- * policy it would return, evaluated for each demo route as API Gateway does. The banner shows no key
- * or route as working that the settings refuse.
+ * policy it would return, evaluated for each demo route as API Gateway does (REST API), or the route
+ * rules that apply to each demo route's route key (HTTP API). The banner shows no key or route as
+ * working that the settings refuse.
  */
 import { decide, needsKeyMetadata, type DenyReason } from "../lambda/decision";
 import { parseKeyMetadata, type KeyMetadataLookup } from "../lambda/kinde/key-metadata";
-import { buildPolicy } from "../lambda/policy/build-policy";
+import { buildPolicy, deniedRoutes } from "../lambda/policy/build-policy";
 import { evaluatePolicy } from "../lambda/policy/evaluate-policy";
 import { parseMethodArn } from "../lambda/policy/method-arn";
 import { parseRouteScopes } from "../lambda/policy/route-rules";
+import { rulesForRouteKey } from "../lambda/policy/route-template-match";
 import { verdictFromKinde } from "../lambda/verdict/verdict";
 import type { DemoRoute } from "./demo-backend";
 import type { DemoKey } from "./demo-keys";
@@ -24,6 +26,8 @@ export function demoKeyAccess(
   routes: readonly DemoRoute[],
   settings: Pick<KeygateSettings, "requiredScopes" | "allowOrgKeys" | "routeScopes" | "kindeApiIds">,
   stage: StageIdentity,
+  /** HTTP API mode: the route key each demo route is sent to. */
+  routeKeyOf?: (route: DemoRoute) => string,
 ): DemoKeyAccess[] {
   const rules = parseRouteScopes(settings.routeScopes);
   const arn = (route: DemoRoute) => `arn:${stage.partition}:execute-api:${stage.region}:${stage.accountId}:${stage.apiId}/${stage.stage}/${route.method}${route.path}`;
@@ -42,6 +46,7 @@ export function demoKeyAccess(
       key,
       accepted: true,
       routes: routes.map((route) => {
+        if (routeKeyOf) return { route, allowed: rulesForRouteKey(deniedRoutes(new Set(decision.identity.scopes), rules), routeKeyOf(route)).length === 0 };
         const target = parseMethodArn(arn(route));
         if (!target) throw new Error(`not a method ARN: ${arn(route)}`);
         return { route, allowed: evaluatePolicy(buildPolicy(target, new Set(decision.identity.scopes), rules), arn(route)) === "allow" };

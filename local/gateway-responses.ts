@@ -15,6 +15,7 @@ export type GatewayResponseType =
   | "QUOTA_EXCEEDED"
   | "REQUEST_TOO_LARGE"
   | "MISSING_AUTHENTICATION_TOKEN"
+  | "RESOURCE_NOT_FOUND"
   | "BAD_GATEWAY";
 
 export interface GatewayResponse {
@@ -34,6 +35,7 @@ const ERROR_TYPES: Record<GatewayResponseType, string> = {
   QUOTA_EXCEEDED: "LimitExceededException",
   REQUEST_TOO_LARGE: "RequestEntityTooLargeException",
   MISSING_AUTHENTICATION_TOKEN: "MissingAuthenticationTokenException",
+  RESOURCE_NOT_FOUND: "NotFoundException",
   BAD_GATEWAY: "InternalServerErrorException",
 };
 
@@ -45,6 +47,7 @@ const DEFAULTS: Record<Exclude<GatewayResponseType, (typeof GATEWAY_RESPONSES)[n
   REQUEST_TOO_LARGE: { statusCode: 413, message: "Request Too Long" },
   // No resource and method match the request: API Gateway answers this, not 404.
   MISSING_AUTHENTICATION_TOKEN: { statusCode: 403, message: "Missing Authentication Token" },
+  RESOURCE_NOT_FOUND: { statusCode: 404, message: "Not Found" },
   // A Lambda proxy integration that answers something API Gateway cannot use.
   BAD_GATEWAY: { statusCode: 502, message: "Internal server error" },
 };

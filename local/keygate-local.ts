@@ -19,6 +19,9 @@ import { ensureCacheTable, localDynamoDbClient, startEmbeddedDynamoDb, type Embe
 import { emulatedApiId, KindeEmulator, type LocalKey } from "./kinde-emulator";
 import { liveKeysFile } from "./keys-file";
 import { DEFAULT_RESOURCES, LocalGateway, type RequestLogEntry, type StageIdentity } from "./local-gateway";
+import type { ApiKind } from "./api-flavor";
+import { DEFAULT_ROUTE, HttpApiFlavor, routeKeyForRule } from "./http-api-flavor";
+import { DEMO_ROUTES } from "./demo-backend";
 import { loadSettingsFile, settingsPath, type KeygateSettings, type LoadedSettings } from "./stack-config";
 import { startLocalUsagePlans, usagePlansVariableForCheck, type LocalUsagePlans } from "./local-usage-plans";
 import { templateSegments, type RouteRule } from "../lambda/policy/route-rules";
@@ -33,7 +36,7 @@ export interface KeygateLocalOptions {
   port?: number;
   /** Default 127.0.0.1. */
   host?: string;
-  /** Where KEYGATE_CONFIG, KEYGATE_LOCAL_KEYS, KINDE_* and AWS_ENDPOINT_URL_DYNAMODB are read. Default process.env. */
+  /** Where KEYGATE_CONFIG, KEYGATE_LOCAL_KEYS, KEYGATE_LOCAL_API, KINDE_* and AWS_ENDPOINT_URL_DYNAMODB are read. Default process.env. */
   env?: Record<string, string | undefined>;
   /** Relative paths and the default `Pulumi.dev.yaml` are resolved here. Default process.cwd(). */
   cwd?: string;
@@ -58,6 +61,10 @@ export type KindeMode =
 
 export interface KeygateLocal {
   url: string;
+  /** The kind of API the gateway plays (KEYGATE_LOCAL_API): a REST API, or an HTTP API. */
+  apiKind: ApiKind;
+  /** In HTTP API mode: its routes, and how a request is routed among them. */
+  httpApi?: HttpApiFlavor;
   port: number;
   settings: KeygateSettings;
   settingsSource: LoadedSettings["source"];
@@ -94,6 +101,8 @@ export class PortInUseError extends Error {
 const LOCAL_ACCOUNT = "123456789012";
 const LOCAL_API_ID = "keygatelocal";
 const LOCAL_STAGE = "local";
+/** An HTTP API's usual stage: served at the root of its URL. */
+const LOCAL_HTTP_STAGE = "$default";
 const DEFAULT_TABLE = "keygate-local-cache";
 
 export async function startKeygateLocal(options: KeygateLocalOptions = {}): Promise<KeygateLocal> {
@@ -114,6 +123,7 @@ export async function startKeygateLocal(options: KeygateLocalOptions = {}): Prom
     const settingsFile = loaded.source.kind === "stack-file" ? basename(loaded.source.path) : undefined;
 
     // Input problems first, before anything is started.
+    const apiKind = localApiKind(env.KEYGATE_LOCAL_API);
     const tenant = chooseTenant(settings, env, notes);
     const kindeChoice: { tenant: KindeConnection } | { emulator: EmulatorKeys } = tenant ? { tenant } : { emulator: chooseEmulatorKeys(env, cwd, warn) };
     if (tenant && env.KEYGATE_LOCAL_KEYS?.trim()) notes.push(`KEYGATE_LOCAL_KEYS is ignored: keys are verified at ${tenant.domain}`);
@@ -156,7 +166,8 @@ export async function startKeygateLocal(options: KeygateLocalOptions = {}): Prom
 
     // Usage plans: one per tier with its pool key, fixed users' keys and mapping items, a control plane for new keys.
     let usagePlans: LocalUsagePlans | undefined;
-    if (settings.usagePlans) {
+    // HTTP APIs have no usage plans: in that mode nothing is metered (the banner says so).
+    if (settings.usagePlans && apiKind === "rest") {
       const writeMapping = async (item: Record<string, AttributeValue>) => {
         await tableClient.send(new PutItemCommand({ TableName: tableName, Item: item }));
       };
@@ -202,23 +213,27 @@ export async function startKeygateLocal(options: KeygateLocalOptions = {}): Prom
     cleanup.push(() => authorizer.stop());
     await authorizer.start();
 
-    const stage: StageIdentity = { partition: "aws", region, accountId: LOCAL_ACCOUNT, apiId: LOCAL_API_ID, stage: LOCAL_STAGE };
+    const stage: StageIdentity = { partition: "aws", region, accountId: LOCAL_ACCOUNT, apiId: LOCAL_API_ID, stage: apiKind === "http" ? LOCAL_HTTP_STAGE : LOCAL_STAGE };
     const cache = new AuthorizerResultCache(settings.authorizerResultTtlSeconds);
     const authorizerType = settings.authorizerType ?? DEPLOYED_DEFAULTS.authorizerType;
     // As the component deploys it: with route rules, a REQUEST authorizer's answer is cached per key and route.
     const identitySources = identitySource(authorizerType, config.routeRules.length > 0);
     const usage = usagePlans?.limiter;
-    const gateway = new LocalGateway({
-      stage,
-      authorizerType,
-      identitySource: identitySources,
-      authorizer,
-      cache,
-      ...(usage ? { usage } : {}),
-      backend: demoBackend,
-      resources: apiResources(config.routeRules),
-      ...(options.onRequest ? { onRequest: options.onRequest } : {}),
-    });
+    // As the component configures an HTTP API's authorizer: the route key is an identity source when there are route rules.
+    const httpApi = apiKind === "http"
+      ? new HttpApiFlavor({ stage, routes: httpApiRoutes(config.routeRules), routeKeyInIdentitySources: config.routeRules.length > 0, backend: demoBackend })
+      : undefined;
+    const common = { stage, authorizer, cache, ...(options.onRequest ? { onRequest: options.onRequest } : {}) };
+    const gateway = httpApi
+      ? new LocalGateway({ ...common, api: httpApi })
+      : new LocalGateway({
+          ...common,
+          authorizerType,
+          identitySource: identitySources,
+          ...(usage ? { usage } : {}),
+          backend: demoBackend,
+          resources: apiResources(config.routeRules),
+        });
     const requestedPort = options.port ?? 3000;
     let port: number;
     try {
@@ -244,6 +259,8 @@ export async function startKeygateLocal(options: KeygateLocalOptions = {}): Prom
 
     return {
       url: `http://${host}:${port}`,
+      apiKind,
+      ...(httpApi ? { httpApi } : {}),
       port,
       settings,
       settingsSource: loaded.source,
@@ -333,4 +350,20 @@ function auditSink(option: KeygateLocalOptions["auditLog"], cwd: string, listene
 function apiResources(rules: readonly RouteRule[]): string[] {
   const templates = rules.filter((rule) => !templateSegments(rule.path).some((segment) => segment.kind === "wildcard")).map((rule) => rule.path);
   return [...DEFAULT_RESOURCES, ...templates];
+}
+
+/** KEYGATE_LOCAL_API: `rest` (the default) or `http`. */
+function localApiKind(value: string | undefined): ApiKind {
+  const kind = value?.trim().toLowerCase() || "rest";
+  if (kind === "rest" || kind === "http") return kind;
+  throw new Error(`KEYGATE_LOCAL_API must be rest (a REST API, the default) or http (an HTTP API), not "${value}"`);
+}
+
+/**
+ * The local HTTP API's routes: the demo backend's, one per route rule (a rule's `*` segments become
+ * parameters, as no HTTP API route can hold a wildcard), and `$default` for everything else.
+ */
+function httpApiRoutes(rules: readonly RouteRule[]): string[] {
+  const demo = DEMO_ROUTES.map((route) => `${route.method} ${route.template}`);
+  return [...new Set([...demo, ...rules.map((rule) => routeKeyForRule(rule.method, rule.path)), DEFAULT_ROUTE])];
 }

@@ -1,30 +1,30 @@
 /**
- * A local stand-in for an API Gateway REST API stage with a Lambda authorizer in front of a Lambda
- * proxy integration. Per request it does what the API Gateway developer guide describes
- * (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-use-lambda-authorizer.html):
- * identity source check, authorizer result cache, invocation, result validation, IAM policy
- * evaluation against the method ARN, usage plans, then the integration.
+ * A local stand-in for an API Gateway stage with a Lambda authorizer in front of a Lambda
+ * integration: a REST API (rest-api-flavor.ts) or an HTTP API (http-api-flavor.ts). Per request it
+ * does what both kinds of API do (size limits, identity source check, authorizer result cache,
+ * invocation), and asks its {@link ApiFlavor} for what differs: routing, the authorizer's event and
+ * how its answer is read, whether the answer lets the request in, the integration's event, and the
+ * gateway's own answers.
  */
 import { randomUUID } from "node:crypto";
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
-import type { PolicyDocument } from "../lambda/policy/build-policy";
-import { evaluatePolicy } from "../lambda/policy/evaluate-policy";
-import { IDENTITY_SOURCE, ROUTE_IDENTITY_SOURCES } from "../infra/openapi";
+import type { ApiFlavor, CollectedHeaders, GatewayRequest, IdentifiedAuthorization, RoutedRequest, StageIdentity } from "./api-flavor";
 import type { Invocation } from "./authorizer-host";
-import { AuthorizerResultCache, type AuthorizerPolicyResult, type CachedAuthorization } from "./authorizer-result-cache";
-import { gatewayResponse, type GatewayResponse, type GatewayResponseType } from "./gateway-responses";
+import type { AuthorizerResultCache } from "./authorizer-result-cache";
+import type { GatewayResponse, GatewayResponseType } from "./gateway-responses";
 import { LoopbackHttpServer } from "./loopback-http-server";
-import { ResourceRouter, type RouteMatch } from "./resource-router";
-import type { UsagePlanLimiter } from "./usage-plan-limiter";
+import { RestApiFlavor, type RestApiFlavorOptions } from "./rest-api-flavor";
+
+export type { StageIdentity } from "./api-flavor";
+export { checkAuthorizerResult, DEFAULT_RESOURCES, interpret } from "./rest-api-flavor";
 
 /** API Gateway's payload limit. */
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
 /**
- * A REST API's limit on the request line and headers together (a quota that cannot be raised).
- * API Gateway documents no gateway response of its own for it; REQUEST_TOO_LARGE (413) is the one
- * it documents for an oversized request, so that is the answer here.
+ * A REST API's limit on the request line and headers together (a quota that cannot be raised; HTTP
+ * APIs document the same 10,240 bytes). API Gateway documents no gateway response of its own for it;
+ * REQUEST_TOO_LARGE (413) is the one it documents for an oversized request, so that is the answer here.
  */
 export const MAX_HEADER_BYTES = 10_240;
 /**
@@ -33,34 +33,16 @@ export const MAX_HEADER_BYTES = 10_240;
  * path gives the same answer without them.
  */
 const NODE_MAX_HEADER_BYTES = 1024 * 1024;
-/** A Lambda proxy API: the root and a greedy catch-all, so every path has a resource. */
-export const DEFAULT_RESOURCES = ["/", "/{proxy+}"] as const;
 
-export interface StageIdentity {
-  partition: string;
-  region: string;
-  accountId: string;
-  apiId: string;
-  stage: string;
-}
-
-export interface LocalGatewayOptions {
+interface CommonOptions {
   stage: StageIdentity;
-  authorizerType: "REQUEST" | "TOKEN";
-  /**
-   * The authorizer's identity sources, as the component configures them (infra/openapi.ts's
-   * `identitySource`): the result cache is keyed by their values. Default: the Authorization header.
-   */
-  identitySource?: string;
   authorizer: { invoke(event: unknown): Promise<Invocation> };
   cache: AuthorizerResultCache;
-  /** Present when usage plans are configured: every method then requires an API key (from the authorizer). */
-  usage?: UsagePlanLimiter;
-  backend: (event: APIGatewayProxyEvent) => APIGatewayProxyResult | Promise<APIGatewayProxyResult>;
-  /** The API's resource templates (default {@link DEFAULT_RESOURCES}); requests are routed among them as API Gateway does. */
-  resources?: readonly string[];
   onRequest?: (entry: RequestLogEntry) => void;
 }
+
+/** An API of either kind (`api`), or a REST API described by its options. */
+export type LocalGatewayOptions = CommonOptions & ({ api: ApiFlavor } | Omit<RestApiFlavorOptions, "stage">);
 
 /** Where the request's authorization came from. */
 export type VerdictOrigin =
@@ -87,29 +69,21 @@ export interface RequestLogEntry {
   latencyMs: number;
 }
 
-type Authorization =
-  | { kind: "policy"; result: AuthorizerPolicyResult; audit?: Record<string, unknown> }
-  | { kind: "unauthorized"; audit?: Record<string, unknown> }
-  | { kind: "failure"; type: "AUTHORIZER_FAILURE" | "AUTHORIZER_CONFIGURATION_ERROR"; reason: string; audit?: Record<string, unknown> };
-
 interface RequestFacts {
   requestId: string;
   method: string;
   path: string;
   started: number;
-  /** The resource the request was routed to, once known. */
-  route?: RouteMatch;
 }
 
 export class LocalGateway {
   private readonly http: LoopbackHttpServer;
-  private readonly router: ResourceRouter;
   private readonly overflowed = new WeakSet<Socket>();
-  private readonly identitySources: readonly IdentitySource[];
+  /** The kind of API this gateway plays. */
+  readonly api: ApiFlavor;
 
   constructor(private readonly options: LocalGatewayOptions) {
-    this.identitySources = parseIdentitySources(options.identitySource ?? IDENTITY_SOURCE);
-    this.router = new ResourceRouter(options.resources ?? DEFAULT_RESOURCES);
+    this.api = "api" in options ? options.api : new RestApiFlavor({ ...options, stage: options.stage });
     this.http = new LoopbackHttpServer((req, res) => void this.handle(req, res), { maxHeaderSize: NODE_MAX_HEADER_BYTES });
     // A malformed HTTP request gets a 400 from Node; a reset client must not crash the process.
     this.http.server.on("clientError", (error: NodeJS.ErrnoException, socket: Socket) => {
@@ -143,151 +117,67 @@ export class LocalGateway {
   }
 
   private async serve(req: IncomingMessage, res: ServerResponse, facts: RequestFacts): Promise<void> {
+    const api = this.api;
     const url = requestUrl(req.url);
     facts.path = safeDecode(url.pathname);
     if (headerBytes(req) > MAX_HEADER_BYTES) return this.fail(res, facts, "REQUEST_TOO_LARGE", { origin: "gateway", reason: "headers_too_large" });
-    facts.route = this.router.route(url.pathname);
-    if (!facts.route) return this.fail(res, facts, "MISSING_AUTHENTICATION_TOKEN", { origin: "gateway", reason: "no_resource" });
+    const request: GatewayRequest = {
+      requestId: facts.requestId,
+      method: facts.method,
+      path: facts.path,
+      rawPath: url.pathname,
+      url,
+      headers: collectHeaders(req.rawHeaders),
+      sourceIp: (req.socket.remoteAddress ?? "127.0.0.1").replace(/^::ffff:/, ""),
+      httpVersion: req.httpVersion,
+      host: req.headers.host ?? "127.0.0.1",
+      receivedAt: new Date(),
+    };
+    const route = api.route(request);
+    if (!route) return this.fail(res, facts, api.noRoute.type, { origin: "gateway", reason: api.noRoute.reason });
+    const routed: RoutedRequest = { ...request, route };
     const body = await readBody(req);
     if (body === undefined) return this.fail(res, facts, "REQUEST_TOO_LARGE", { origin: "gateway", reason: "request_too_large" });
 
-    const headers = collectHeaders(req.rawHeaders);
     // The identity source: API Gateway answers 401 itself when it is missing or empty.
-    const identity = headers.multi.find(([name]) => name.toLowerCase() === "authorization")?.[1] ?? [];
+    const identity = request.headers.multi.find(([name]) => name.toLowerCase() === "authorization")?.[1] ?? [];
     const identityValue = identity.join(",");
     if (identityValue.trim() === "") return this.fail(res, facts, "UNAUTHORIZED", { origin: "gateway", reason: "missing_key" });
 
-    const methodArn = `${this.stageArn()}/${facts.method}/${facts.path.slice(1)}`;
-    const event = this.options.authorizerType === "TOKEN"
-      ? { type: "TOKEN", authorizationToken: identityValue, methodArn }
-      : { type: "REQUEST", methodArn, ...this.requestShape(req, url, facts, headers) };
-
+    const cacheKey = api.cacheKey(routed, identityValue);
     let origin: VerdictOrigin = "authorizer";
-    // API Gateway keys its result cache by the identity sources' values, and nothing else.
-    const cacheKey = JSON.stringify(this.identitySources.map((source) => identityValueOf(source, identityValue, facts)));
-    let authorization: Authorization | CachedAuthorization | undefined = this.options.cache.get(cacheKey);
+    let authorization = this.options.cache.get(cacheKey);
     if (authorization) origin = "gateway-cache";
     else {
-      authorization = interpret(await this.options.authorizer.invoke(event));
-      if (authorization.kind !== "failure") this.options.cache.set(cacheKey, authorization);
+      const fresh = api.interpret(await this.options.authorizer.invoke(api.authorizerEvent(routed, identityValue)));
+      if (fresh.kind === "failure") {
+        const known = { origin, ...sourceOf(fresh.audit) };
+        return this.fail(res, facts, fresh.type, { ...known, reason: stringField(fresh.audit, "reason") ?? fresh.reason });
+      }
+      this.options.cache.set(cacheKey, fresh);
+      authorization = fresh;
     }
     const audit = authorization.audit;
-    const known = { origin, ...(typeof audit?.verdict_source === "string" ? { source: audit.verdict_source } : {}) };
-
+    const known = { origin, ...sourceOf(audit) };
     if (authorization.kind === "unauthorized") return this.fail(res, facts, "UNAUTHORIZED", { ...known, reason: stringField(audit, "reason") ?? "unauthorized" });
-    if (authorization.kind === "failure") return this.fail(res, facts, authorization.type, { ...known, reason: stringField(audit, "reason") ?? authorization.reason });
 
-    const result = authorization.result;
+    const permit = api.permit(authorization, routed);
     const who = {
       ...known,
-      principalId: result.principalId,
-      ...(typeof result.context.user_id === "string" ? { userId: result.context.user_id } : {}),
-      ...(typeof result.context.verdict_source === "string" ? { source: result.context.verdict_source } : {}),
+      ...(permit.principalId !== undefined ? { principalId: permit.principalId } : {}),
+      ...(typeof permit.context.user_id === "string" ? { userId: permit.context.user_id } : {}),
+      ...(typeof permit.context.verdict_source === "string" ? { source: permit.context.verdict_source } : {}),
+      ...(permit.usageTier ? { usageTier: permit.usageTier } : {}),
     };
-    // The cached policy is evaluated against this request's own method ARN, every time.
-    const outcome = evaluatePolicy(result.policyDocument as PolicyDocument, methodArn);
-    if (outcome !== "allow") return this.fail(res, facts, "ACCESS_DENIED", { ...who, reason: outcome === "explicit-deny" ? "explicit_deny" : "no_matching_allow" });
+    if (!permit.allowed) return this.fail(res, facts, permit.type, { ...who, reason: permit.reason });
 
-    let usageTier: string | undefined;
-    if (this.options.usage) {
-      const verdict = this.options.usage.check(result.usageIdentifierKey, { method: facts.method, path: facts.path });
-      if (!verdict.ok) {
-        const type: GatewayResponseType = verdict.reason === "throttled" ? "THROTTLED" : verdict.reason === "quota_exceeded" ? "QUOTA_EXCEEDED" : "INVALID_API_KEY";
-        return this.fail(res, facts, type, { ...who, reason: verdict.reason, ...(verdict.tier ? { usageTier: verdict.tier } : {}) });
-      }
-      usageTier = verdict.tier;
-    }
-
-    const proxyEvent = this.proxyEvent(req, url, facts, headers, body, result, authorization.kind === "policy" && origin === "authorizer");
     let answer: GatewayResponse;
     try {
-      answer = toResponse(await this.options.backend(proxyEvent), facts.requestId);
+      answer = await api.integrate(routed, body, authorization as IdentifiedAuthorization, origin === "authorizer" ? Math.round(performance.now() - facts.started) : 0);
     } catch {
       return this.fail(res, facts, "BAD_GATEWAY", { ...who, reason: "integration_error" });
     }
-    this.reply(res, facts, answer, { ...who, ...(usageTier ? { usageTier } : {}) });
-  }
-
-  private stageArn(): string {
-    const s = this.options.stage;
-    return `arn:${s.partition}:execute-api:${s.region}:${s.accountId}:${s.apiId}/${s.stage}`;
-  }
-
-  /** The request fields of a REQUEST authorizer event (and of the proxy event), as API Gateway fills them. */
-  private requestShape(req: IncomingMessage, url: URL, facts: RequestFacts, headers: CollectedHeaders) {
-    const s = this.options.stage;
-    const route = facts.route;
-    if (!route) throw new Error("the request was not routed to a resource");
-    const query = collectQuery(url);
-    const now = new Date();
-    const sourceIp = (req.socket.remoteAddress ?? "127.0.0.1").replace(/^::ffff:/, "");
-    return {
-      resource: route.resource,
-      path: facts.path,
-      httpMethod: facts.method,
-      headers: headers.single,
-      multiValueHeaders: Object.fromEntries(headers.multi),
-      queryStringParameters: query.single,
-      multiValueQueryStringParameters: query.multi,
-      pathParameters: route.pathParameters,
-      stageVariables: {},
-      requestContext: {
-        resourceId: "local0",
-        resourcePath: route.resource,
-        httpMethod: facts.method,
-        extendedRequestId: facts.requestId.slice(0, 16),
-        requestTime: apiGatewayTime(now),
-        path: `/${s.stage}${facts.path}`,
-        accountId: s.accountId,
-        protocol: `HTTP/${req.httpVersion}`,
-        stage: s.stage,
-        domainPrefix: s.apiId,
-        requestTimeEpoch: now.getTime(),
-        requestId: facts.requestId,
-        identity: {
-          cognitoIdentityPoolId: null,
-          accountId: null,
-          cognitoIdentityId: null,
-          caller: null,
-          sourceIp,
-          principalOrgId: null,
-          accessKey: null,
-          cognitoAuthenticationType: null,
-          cognitoAuthenticationProvider: null,
-          userArn: null,
-          userAgent: headers.single["User-Agent"] ?? findHeader(headers, "user-agent") ?? null,
-          user: null,
-          apiKey: null,
-          apiKeyId: null,
-          clientCert: null,
-        },
-        domainName: req.headers.host ?? "127.0.0.1",
-        deploymentId: "local",
-        apiId: s.apiId,
-      },
-    };
-  }
-
-  private proxyEvent(
-    req: IncomingMessage,
-    url: URL,
-    facts: RequestFacts,
-    headers: CollectedHeaders,
-    body: Buffer,
-    result: AuthorizerPolicyResult,
-    invoked: boolean,
-  ): APIGatewayProxyEvent {
-    const shape = this.requestShape(req, url, facts, headers);
-    // A Lambda proxy integration receives every context value as a string.
-    const authorizer: Record<string, string | number> = { principalId: result.principalId };
-    for (const [key, value] of Object.entries(result.context)) authorizer[key] = String(value);
-    authorizer.integrationLatency = invoked ? Math.round(performance.now() - facts.started) : 0;
-    return {
-      ...shape,
-      body: body.length > 0 ? body.toString("utf8") : null,
-      isBase64Encoded: false,
-      requestContext: { ...shape.requestContext, authorizer },
-    } as unknown as APIGatewayProxyEvent; // the literal carries more identity fields than the type lists
+    this.reply(res, facts, answer, who);
   }
 
   /**
@@ -299,7 +189,7 @@ export class LocalGateway {
     if (this.overflowed.has(socket)) return;
     this.overflowed.add(socket);
     const requestId = randomUUID();
-    const answer = gatewayResponse("REQUEST_TOO_LARGE", requestId);
+    const answer = this.api.answer("REQUEST_TOO_LARGE", requestId);
     const body = Buffer.from(answer.body);
     if (socket.writable) {
       const head = [`HTTP/1.1 ${answer.statusCode} ${STATUS_CODES[answer.statusCode] ?? ""}`, ...Object.entries(answer.headers).map(([name, value]) => `${name}: ${value}`), `content-length: ${body.length}`, "connection: close"];
@@ -316,7 +206,7 @@ export class LocalGateway {
   }
 
   private fail(res: ServerResponse, facts: RequestFacts, type: GatewayResponseType, log: Omit<RequestLogEntry, keyof RequestFacts | "status" | "latencyMs" | "requestId">): void {
-    this.reply(res, facts, gatewayResponse(type, facts.requestId), log);
+    this.reply(res, facts, this.api.answer(type, facts.requestId), log);
   }
 
   private reply(res: ServerResponse, facts: RequestFacts, answer: GatewayResponse, log: Omit<RequestLogEntry, keyof RequestFacts | "status" | "latencyMs" | "requestId">): void {
@@ -335,91 +225,6 @@ export class LocalGateway {
   }
 }
 
-/** Turns an invocation into what API Gateway makes of it. */
-export function interpret(invocation: Invocation): Authorization {
-  const audit = invocation.audit;
-  const withAudit = audit ? { audit } : {};
-  const outcome = invocation.outcome;
-  switch (outcome.kind) {
-    case "threw":
-      // Exactly this message, and nothing else, means 401.
-      if (outcome.message === "Unauthorized") return { kind: "unauthorized", ...withAudit };
-      return { kind: "failure", type: "AUTHORIZER_FAILURE", reason: "authorizer_error", ...withAudit };
-    case "timed-out":
-      return { kind: "failure", type: "AUTHORIZER_CONFIGURATION_ERROR", reason: "authorizer_timeout", ...withAudit };
-    case "crashed":
-      return { kind: "failure", type: "AUTHORIZER_FAILURE", reason: "authorizer_crashed", ...withAudit };
-    case "returned": {
-      const checked = checkAuthorizerResult(outcome.value);
-      if (typeof checked === "string") return { kind: "failure", type: "AUTHORIZER_CONFIGURATION_ERROR", reason: `malformed_result: ${checked}`, ...withAudit };
-      return { kind: "policy", result: checked, ...withAudit };
-    }
-  }
-}
-
-/** The result if API Gateway would accept it, else what is wrong with it. */
-export function checkAuthorizerResult(value: unknown): AuthorizerPolicyResult | string {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return "the result is not an object";
-  const r = value as Record<string, unknown>;
-  if (typeof r.principalId !== "string" || r.principalId === "") return "principalId is missing";
-  const policyProblem = checkPolicy(r.policyDocument);
-  if (policyProblem) return policyProblem;
-  const context: Record<string, string | number | boolean> = {};
-  if (r.context !== undefined && r.context !== null) {
-    if (typeof r.context !== "object" || Array.isArray(r.context)) return "context is not an object";
-    for (const [key, item] of Object.entries(r.context)) {
-      // API Gateway refuses the whole result for an object or array value; null is refused too,
-      // since reports of how it is treated disagree and the authorizer must omit such keys anyway.
-      if (typeof item !== "string" && typeof item !== "number" && typeof item !== "boolean") {
-        return `context.${key} is ${item === null ? "null" : Array.isArray(item) ? "an array" : typeof item}`;
-      }
-      context[key] = item;
-    }
-  }
-  if (r.usageIdentifierKey !== undefined && typeof r.usageIdentifierKey !== "string") return "usageIdentifierKey is not a string";
-  return {
-    principalId: r.principalId,
-    policyDocument: r.policyDocument,
-    context,
-    ...(typeof r.usageIdentifierKey === "string" ? { usageIdentifierKey: r.usageIdentifierKey } : {}),
-  };
-}
-
-function checkPolicy(policy: unknown): string | undefined {
-  if (typeof policy !== "object" || policy === null) return "policyDocument is missing";
-  const statements = (policy as { Statement?: unknown }).Statement;
-  const list = Array.isArray(statements) ? statements : statements === undefined ? undefined : [statements];
-  if (!list || list.length === 0) return "policyDocument has no Statement";
-  for (const [i, statement] of list.entries()) {
-    if (typeof statement !== "object" || statement === null) return `Statement[${i}] is not an object`;
-    const s = statement as Record<string, unknown>;
-    if (s.Effect !== "Allow" && s.Effect !== "Deny") return `Statement[${i}].Effect must be Allow or Deny`;
-    if (!isStringOrList(s.Action)) return `Statement[${i}].Action is missing`;
-    if (!isStringOrList(s.Resource)) return `Statement[${i}].Resource is missing`;
-  }
-  // Normalise a single statement object into a list, as IAM reads it.
-  (policy as { Statement: unknown[] }).Statement = list;
-  return undefined;
-}
-
-function isStringOrList(value: unknown): boolean {
-  return typeof value === "string" || (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === "string"));
-}
-
-function toResponse(result: APIGatewayProxyResult, requestId: string): GatewayResponse {
-  if (typeof result !== "object" || result === null || !Number.isInteger(result.statusCode)) throw new Error("malformed proxy result");
-  const headers: Record<string, string> = { "x-amzn-RequestId": requestId };
-  for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
-  const body = result.isBase64Encoded ? Buffer.from(result.body ?? "", "base64") : (result.body ?? "");
-  return { statusCode: result.statusCode, headers, body };
-}
-
-interface CollectedHeaders {
-  /** Last value per header, names as the client sent them. */
-  single: Record<string, string>;
-  multi: [string, string[]][];
-}
-
 function collectHeaders(raw: string[]): CollectedHeaders {
   const multi = new Map<string, [string, string[]]>();
   for (let i = 0; i + 1 < raw.length; i += 2) {
@@ -432,19 +237,6 @@ function collectHeaders(raw: string[]): CollectedHeaders {
   const single: Record<string, string> = {};
   for (const [name, values] of multi.values()) single[name] = values[values.length - 1]!;
   return { single, multi: [...multi.values()] };
-}
-
-function findHeader(headers: CollectedHeaders, lowerName: string): string | undefined {
-  const entry = headers.multi.find(([name]) => name.toLowerCase() === lowerName);
-  return entry?.[1][entry[1].length - 1];
-}
-
-function collectQuery(url: URL): { single: Record<string, string> | null; multi: Record<string, string[]> | null } {
-  const multi: Record<string, string[]> = {};
-  for (const [name, value] of url.searchParams) (multi[name] ??= []).push(value);
-  const names = Object.keys(multi);
-  if (names.length === 0) return { single: null, multi: null };
-  return { single: Object.fromEntries(names.map((n) => [n, multi[n]![multi[n]!.length - 1]!])), multi };
 }
 
 /**
@@ -492,31 +284,6 @@ function stringField(record: Record<string, unknown> | undefined, name: string):
   return typeof value === "string" ? value : undefined;
 }
 
-/** `17/Jun/2024:15:02:03 +0000`, API Gateway's requestTime format. */
-function apiGatewayTime(date: Date): string {
-  const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-  const pad = (n: number) => String(n).padStart(2, "0");
-  return `${pad(date.getUTCDate())}/${months[date.getUTCMonth()]}/${date.getUTCFullYear()}:${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`;
-}
-
-/** The identity sources the local gateway can read: the key's header, and the resolved route. */
-type IdentitySource = typeof IDENTITY_SOURCE | (typeof ROUTE_IDENTITY_SOURCES)[number];
-
-function parseIdentitySources(expression: string): IdentitySource[] {
-  return expression.split(",").map((part) => {
-    const source = part.trim();
-    if (source === IDENTITY_SOURCE || (ROUTE_IDENTITY_SOURCES as readonly string[]).includes(source)) return source as IdentitySource;
-    throw new Error(`the local gateway cannot read the identity source "${source}"`);
-  });
-}
-
-function identityValueOf(source: IdentitySource, authorization: string, facts: RequestFacts): string {
-  switch (source) {
-    case "method.request.header.Authorization":
-      return authorization;
-    case "context.resourcePath":
-      return facts.route?.resource ?? "";
-    case "context.httpMethod":
-      return facts.method;
-  }
+function sourceOf(audit: Record<string, unknown> | undefined): { source?: string } {
+  return typeof audit?.verdict_source === "string" ? { source: audit.verdict_source } : {};
 }

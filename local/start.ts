@@ -2,6 +2,7 @@
  * `npm start`: the whole request path on this machine. Environment:
  *   PORT (default 3000; 0 = any free port), KEYGATE_CONFIG (a Pulumi.<stack>.yaml; default
  *   Pulumi.dev.yaml when present), KEYGATE_LOCAL_KEYS (keys for the Kinde emulator),
+ *   KEYGATE_LOCAL_API (rest, the default, or http: the gateway plays an HTTP API),
  *   KEYGATE_VERBOSE=1 (print audit records too), KINDE_DOMAIN + KINDE_M2M_CLIENT_ID +
  *   KINDE_M2M_CLIENT_SECRET (use a real tenant), AWS_ENDPOINT_URL_DYNAMODB (a real DynamoDB endpoint).
  */

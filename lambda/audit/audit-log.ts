@@ -1,3 +1,4 @@
+import type { ApiKind } from "../event/request-view";
 import type { KeyMetadataSource } from "../kinde/key-metadata-resolver";
 import type { UsageKeySource } from "../usage/usage-resolution";
 import { auditMetricsJson, withMembers } from "./embedded-metrics";
@@ -17,10 +18,14 @@ export interface AuditRecord {
   key_id?: string;
   key_fingerprint?: string;
   verdict_source?: string;
+  /** Which kind of API Gateway API sent the request: `rest` (REST API) or `http` (HTTP API, payload 1.0 or 2.0). */
+  api_kind?: ApiKind;
   api_id?: string;
   stage?: string;
   method?: string;
   path?: string;
+  /** HTTP APIs (payload 2.0): the route API Gateway resolved, which route rules are decided on (`GET /reports/{name}`, `$default`). */
+  route_key?: string;
   source_ip?: string;
   user_agent?: string;
   request_id?: string;

@@ -1,9 +1,9 @@
-import type { APIGatewayRequestAuthorizerEvent, APIGatewayTokenAuthorizerEvent } from "aws-lambda";
+import type { AuthorizerEvent as AnyAuthorizerEvent, RestShapedEvent } from "../event/request-view";
 import { isWellFormedKey, MAX_KEY_LENGTH } from "./key-syntax";
 
 export { MAX_KEY_LENGTH };
-
-export type AuthorizerEvent = APIGatewayTokenAuthorizerEvent | APIGatewayRequestAuthorizerEvent;
+/** The REST-shaped events (TOKEN and REQUEST); extractKey reads HTTP API payload-2.0 events too. */
+export type AuthorizerEvent = RestShapedEvent;
 
 export type KeyExtraction = { ok: true; key: string } | { ok: false; reason: "missing_key" | "malformed_key" };
 
@@ -11,11 +11,13 @@ const SCHEME = "bearer";
 
 /**
  * Finds the presented key: `Authorization: Bearer <key>` in a REQUEST event's headers (any
- * casing, single- or multi-value), or the raw header value of a TOKEN event. A key is 1 to 512
+ * casing, single- or multi-value; an HTTP API's payload-2.0 event has lower-case names and joins a
+ * repeated header's values with commas, so a comma in its value is refused), or the raw header value
+ * of a TOKEN event. A key is 1 to 512
  * printable ASCII characters without spaces; anything else is refused here, before it is hashed
  * or sent anywhere. Every step is a single pass over the header, whatever it contains.
  */
-export function extractKey(event: AuthorizerEvent): KeyExtraction {
+export function extractKey(event: AnyAuthorizerEvent): KeyExtraction {
   const found = event.type === "TOKEN" ? { values: [event.authorizationToken], ambiguous: false } : authorizationHeaders(event);
   if (!found.values.some((value) => typeof value === "string" && value.trim() !== "")) return { ok: false, reason: "missing_key" };
   // Two Authorization headers are ambiguous: refuse rather than guess which one counts.
@@ -44,14 +46,19 @@ function isOptionalWhitespace(code: number): boolean {
 
 /**
  * Every Authorization value in a REQUEST event. API Gateway fills `headers` with the last value
- * and `multiValueHeaders` with all of them; either may be null (console tests). Names that differ
- * only in case, several values, or maps that disagree all mean more than one header was sent.
+ * and `multiValueHeaders` with all of them (payload 2.0 has no `multiValueHeaders`); either may be
+ * null (console tests). Names that differ only in case, several values, or maps that disagree all
+ * mean more than one header was sent.
  */
-function authorizationHeaders(event: APIGatewayRequestAuthorizerEvent): { values: unknown[]; ambiguous: boolean } {
+function authorizationHeaders(event: Exclude<AnyAuthorizerEvent, { type: "TOKEN" }>): { values: unknown[]; ambiguous: boolean } {
   const single = findHeaders(event.headers);
-  const multi = findHeaders(event.multiValueHeaders);
+  const multi = findHeaders("multiValueHeaders" in event ? event.multiValueHeaders : undefined);
   const multiValues = multi.flatMap((value) => (Array.isArray(value) ? (value as unknown[]) : [value]));
+  // Payload 2.0 joins a repeated header's values with commas: `Bearer a,Bearer b` would otherwise
+  // read as the one key `a,Bearer b` when the second value lacks its space. A comma there is refused.
+  const joined = "version" in event && event.version === "2.0" && single.some((value) => typeof value === "string" && value.includes(","));
   const ambiguous =
+    joined ||
     single.length > 1 ||
     multi.length > 1 ||
     (single.length === 1 && multiValues.length > 0 && multiValues[multiValues.length - 1] !== single[0]);

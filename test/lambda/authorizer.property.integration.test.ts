@@ -16,7 +16,7 @@ import { loadConfig, type AuthorizerConfig } from "../../lambda/config";
 import { ensureCacheTable } from "../../local/embedded-dynamodb";
 import { keyMetadataOf, type KeyMetadataMode, type KindeEmulatorOptions, type LocalKey, type VerifyMode } from "../../local/kinde-emulator";
 import { FakeClock } from "../support/fake-clock";
-import { authorizerEvent, requestSpecs, type RequestSpec } from "../support/generated-requests";
+import { asRestOutcome, authorizerEvent, requestSpecs, type RequestSpec } from "../support/generated-requests";
 import { UNHURRIED_BUDGETS, useKindeEmulator, useLoopbackAws } from "../support/loopback-aws";
 
 const RUNS = 150;
@@ -160,7 +160,7 @@ async function runScenario(s: Scenario): Promise<string[]> {
       group.map(async (spec) => {
         const { event, presented } = authorizerEvent(spec);
         try {
-          const result = await container(spec.container)(event);
+          const result = await container(spec.container)(event).then(asRestOutcome);
           allowed++;
           const wrong = unjustifiedAllow(result, presented, config);
           if (wrong) problems.push(wrong);

@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { AuthorizerHandler } from "../../lambda/authorizer";
 import { authorizerFromConfig } from "../../lambda/authorizer-from-config";
 import { loadConfig, type AuthorizerConfig } from "../../lambda/config";
-import { authorizerEvent, requestSpecs, type RequestSpec } from "../support/generated-requests";
+import { asRestOutcome, authorizerEvent, requestSpecs, type RequestSpec } from "../support/generated-requests";
 import { SimulatedTime } from "../support/simulated-time";
 
 const RUNS = 10_000;
@@ -462,7 +462,7 @@ async function runScenario(s: Scenario, time: SimulatedTime): Promise<void> {
     const runs = group.map(async (spec) => {
       const { event, presented } = authorizerEvent(spec);
       const started = time.now();
-      const outcome = await container(spec.container)(event).then(
+      const outcome = await container(spec.container)(event).then(asRestOutcome).then(
         (result) => ({ result }),
         (error: unknown) => ({ error }),
       );

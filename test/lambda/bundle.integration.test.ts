@@ -16,7 +16,7 @@ import { bundleAuthorizer } from "../../lambda/bundle";
 import { LocalApiGatewayControlPlane } from "../../local/api-gateway-control-plane";
 import { ensureCacheTable, localDynamoDbClient, startEmbeddedDynamoDb, type EmbeddedDynamoDb } from "../../local/embedded-dynamodb";
 import { KindeEmulator } from "../../local/kinde-emulator";
-import { requestEvent } from "../support/aws-events";
+import { fixture, httpApiEvent, requestEvent } from "../support/aws-events";
 import { bundleNode, bundleNodeVersion } from "../support/bundle-node";
 import { startLoopbackServer, type LoopbackServer } from "../support/loopback-server";
 
@@ -100,7 +100,7 @@ const WITH_TABLE = () => ({
   AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
 });
 const auditOf = (stdout: string) => JSON.parse(stdout.trim().split("\n")[0]!) as Record<string, unknown>;
-const resultOf = (stdout: string) => JSON.parse(stdout.trim().split("\n").pop()!) as { result?: { principalId: string; usageIdentifierKey?: string }; error?: string };
+const resultOf = (stdout: string) => JSON.parse(stdout.trim().split("\n").pop()!) as { result?: { principalId?: string; usageIdentifierKey?: string; isAuthorized?: boolean }; error?: string };
 
 describe(`the authorizer bundle, on Node ${bundleNodeVersion()}`, () => {
   it("is one ESM module, with its chunks beside it, that loads on this Node and authorizes a key over HTTP", async () => {
@@ -207,6 +207,25 @@ describe(`the authorizer bundle, on Node ${bundleNodeVersion()}`, () => {
     const missing = await invoke(env, requestEvent(`Bearer ${KEY}`), bundleWithout("sdk-credential-chain"));
     expect(auditOf(missing.stdout)).toMatchObject({ decision: "allow" });
     expect(missing.stdout).toContain("cache_error");
+  });
+
+  it("answers AWS's sample HTTP API events (payload 2.0) with simple responses, and USAGE_PLANS never meters them", async () => {
+    // AWS's documented sample carries no Authorization header: refused, never an error, and Kinde is not asked.
+    const sample = await invoke(ENV(), fixture("http-api-request-event-v2.aws-lambda-go.json"));
+    expect(auditOf(sample.stdout)).toMatchObject({ decision: "deny", reason: "missing_key", api_kind: "http", route_key: "$default" });
+    expect(resultOf(sample.stdout)).toEqual({ result: { isAuthorized: false } });
+    // Powertools' captured event presents the key "foo", which Kinde does not know.
+    const captured = await invoke(ENV(), fixture("http-api-request-event-v2.powertools.json"));
+    expect(auditOf(captured.stdout)).toMatchObject({ decision: "deny", reason: "invalid_key", verdict_source: "kinde", api_kind: "http", api_id: "lsw1ro4ipb" });
+    expect(resultOf(captured.stdout)).toEqual({ result: { isAuthorized: false } });
+    // The same event with a key Kinde knows, on a stack with usage plans: HTTP APIs have none, so no key is looked up.
+    const pool = "FreePoolKey0123456789abcdefghij";
+    const usagePlans = JSON.stringify({ tiers: { free: { usagePlanId: "free123", poolKey: pool } }, defaultTier: "free" });
+    const allowed = await invoke({ ...WITH_TABLE(), USAGE_PLANS: usagePlans }, httpApiEvent(`Bearer ${KEY}`));
+    expect(auditOf(allowed.stdout)).toMatchObject({ decision: "allow", api_kind: "http", route_key: "POST /lambda", user_id: "kp_b" });
+    expect(auditOf(allowed.stdout)).not.toHaveProperty("usage_tier");
+    expect(resultOf(allowed.stdout)).toEqual({ result: { isAuthorized: true, context: { user_id: "kp_b", key_id: "api_key_b", scopes: "s", verdict_source: expect.any(String) } } });
+    expect(allowed.stdout).not.toContain(KEY);
   });
 
   it("answers a bad key with Unauthorized", async () => {

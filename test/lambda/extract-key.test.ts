@@ -1,8 +1,8 @@
-import type { APIGatewayRequestAuthorizerEvent } from "aws-lambda";
+import type { APIGatewayRequestAuthorizerEvent, APIGatewayRequestAuthorizerEventV2 } from "aws-lambda";
 import { describe, expect, it } from "vitest";
 import { extractKey, MAX_KEY_LENGTH } from "../../lambda/key/extract-key";
 import { hashKey } from "../../lambda/key/fingerprint";
-import { fixture, requestEvent, tokenEvent } from "../support/aws-events";
+import { fixture, httpApiEvent, requestEvent, tokenEvent } from "../support/aws-events";
 
 describe("extractKey", () => {
   it("reads the Bearer key of the Powertools REQUEST event", () => {
@@ -121,5 +121,18 @@ describe("hashKey", () => {
 
   it.each([["X\uD800"], ["X\uFFFD"], ["caf\u00e9"], ["two words"], [""], ["a".repeat(MAX_KEY_LENGTH + 1)]])("refuses to hash %j", (key) => {
     expect(() => hashKey(key)).toThrow(TypeError);
+  });
+});
+
+describe("extractKey on HTTP API events (payload 2.0)", () => {
+  it("reads the Bearer key of AWS's captured event, and finds none in AWS's documented sample", () => {
+    expect(extractKey(fixture<APIGatewayRequestAuthorizerEventV2>("http-api-request-event-v2.powertools.json"))).toEqual({ ok: true, key: "foo" });
+    expect(extractKey(fixture<APIGatewayRequestAuthorizerEventV2>("http-api-request-event-v2.aws-lambda-go.json"))).toEqual({ ok: false, reason: "missing_key" });
+  });
+
+  it("refuses a value API Gateway joined from two Authorization headers, even when it would read as one key", () => {
+    expect(extractKey(httpApiEvent("Bearer k_live_one,Bearer k_live_two"))).toEqual({ ok: false, reason: "malformed_key" });
+    expect(extractKey(httpApiEvent("Bearer k_live_one,Bearerk_live_two"))).toEqual({ ok: false, reason: "malformed_key" });
+    expect(extractKey(httpApiEvent("Bearer k_live_one"))).toEqual({ ok: true, key: "k_live_one" });
   });
 });

@@ -128,6 +128,37 @@ describe("npm start", () => {
     expect(run.stderr()).toBe("");
   });
 
+  it("with KEYGATE_LOCAL_API=http, runs an HTTP API: the banner says so, 401 without a key, 403 for a refused key or route", async () => {
+    const cwd = mkdtempSync(join(scratch, "http-"));
+    const run = start({ PORT: "0", KEYGATE_LOCAL_API: "http" }, cwd);
+    const url = (await waitFor(run, /Keygate local gateway on (http:\/\/127\.0\.0\.1:\d+) {2}\(HTTP API keygatelocal, stage \$default, /))[1]!;
+    await waitFor(run, /Ctrl-C stops/);
+    expect(run.stdout()).toMatch(/http api +payload 2\.0, simple responses; routes GET \/whoami, GET \/reports\/\{name\}, POST \/orders, GET \/reports\/\{proxy\+\}, \$default/);
+    expect(run.stdout()).toMatch(/usage plans +none: HTTP APIs have no usage plans, nothing is metered \(keygate:usagePlans applies to REST APIs only\)/);
+
+    const [alice, bob, carol] = [DEMO_KEYS[0]!, DEMO_KEYS[1]!, DEMO_KEYS[2]!];
+    const ok = await fetch(`${url}/whoami`, { headers: { Authorization: `Bearer ${alice.api_key}` } });
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toMatchObject({ lambda: { user_id: "kp_demo_alice", verdict_source: "kinde" } });
+    const route = await fetch(`${url}/reports/monthly`, { headers: { Authorization: `Bearer ${bob.api_key}` } });
+    expect([route.status, await route.json()]).toEqual([403, { message: "Forbidden" }]);
+    const refused = await fetch(`${url}/whoami`, { headers: { Authorization: `Bearer ${carol.api_key}` } });
+    expect(refused.status).toBe(403);
+    const missing = await fetch(`${url}/whoami`);
+    expect([missing.status, await missing.json()]).toEqual([401, { message: "Unauthorized" }]);
+
+    await waitFor(run, /\d\d:\d\d:\d\d 200 GET \/whoami user=kp_demo_alice verdict=kinde [\d.]+ms\n/);
+    await waitFor(run, /\d\d:\d\d:\d\d 403 GET \/reports\/monthly user=- verdict=kinde reason=route_scope_missing [\d.]+ms\n/);
+    await waitFor(run, /\d\d:\d\d:\d\d 403 GET \/whoami user=- verdict=kinde reason=inactive_key [\d.]+ms\n/);
+    await waitFor(run, /\d\d:\d\d:\d\d 401 GET \/whoami user=- verdict=gateway reason=missing_key [\d.]+ms\n/);
+    const records = readFileSync(join(cwd, ".keygate", "audit.log"), "utf8").trim().split("\n").map((line) => JSON.parse(line) as { message: string; api_kind?: string });
+    expect(records.filter((r) => r.message === "authorizer decision").map((r) => r.api_kind)).toEqual(["http", "http", "http"]);
+
+    process.kill(-run.child.pid!, "SIGINT");
+    expect(await run.exited).toBe(0);
+    expect(run.stderr()).toBe("");
+  });
+
   it("with a keys file and a stack file: no key value on the console, and the stack's settings in the banner", async () => {
     const cwd = mkdtempSync(join(scratch, "keys-"));
     writeFileSync(join(cwd, "keys.json"), JSON.stringify([ALICE]));
