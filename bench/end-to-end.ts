@@ -94,11 +94,13 @@ export async function endToEnd(): Promise<string> {
         [row("all", samples), row("answered by the gateway's result cache (hit)", hits), row("authorizer invoked (miss)", misses)],
       ),
       "",
-      "What these figures do not tell about AWS: one Node event loop runs the gateway, the Kinde emulator and dynalite here",
-      "(the authorizer has a worker thread of its own), so a miss waits behind every request in flight and its latency is",
-      "mostly queueing on that loop; there is no network between client, gateway, Lambda, DynamoDB and Kinde, no TLS, no",
-      "cold start and no Lambda concurrency limit. What they do tell: the share of requests the result cache answers for",
-      "this key popularity, that a hit never reaches the authorizer, and how the local gateway behaves under load.",
+      "What these figures do not tell about AWS. One Node event loop runs the gateway, the Kinde emulator and dynalite",
+      "here, and one worker thread the authorizer, as one container serving every invocation at once where Lambda would",
+      "start more containers: a miss waits behind everything in flight, so its latency is mostly queueing, and the misses'",
+      "percentiles measure this machine's load rather than the authorizer. There is no network between client, gateway,",
+      "Lambda, DynamoDB and Kinde, no TLS and no cold start, and API Gateway's own overhead is not modelled. What they do",
+      "tell: the share of requests the result cache answers for this key popularity (a hit never reaches the authorizer",
+      "or its audit log), and that the local gateway stays correct under load (the statuses).",
     ].join("\n");
   } finally {
     agent.destroy();
