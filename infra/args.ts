@@ -49,6 +49,17 @@ export interface AttachedApi {
    * protects, or API Gateway meters nothing (and the RestApi needs `apiKeySource: "AUTHORIZER"`).
    */
   apiKeyRequired: boolean;
+  /**
+   * With `accessLogs`: set it as `accessLogSettings` on every stage returned (the component checks
+   * that it was). Its destination waits for the account's CloudWatch role when the component sets it.
+   */
+  accessLogSettings?: pulumi.Output<AccessLogDestination>;
+}
+
+/** What a stage's `accessLogSettings` holds: the log group's ARN and Keygate's one-line JSON format. */
+export interface AccessLogDestination {
+  destinationArn: string;
+  format: string;
 }
 
 /** A REST API defined in the same Pulumi program. */
@@ -132,6 +143,27 @@ export interface WafSettings {
    * API's stage, so the APIs in `httpApis` are not covered.
    */
   requestsPerFiveMinutesPerIp?: number;
+}
+
+/**
+ * API Gateway access logs: one JSON line per request, including the requests API Gateway's result
+ * cache answers without calling the authorizer (docs/operations.md, "Who is calling").
+ */
+export interface AccessLogSettings {
+  /**
+   * Turn them on for the stages `deployStages` creates (they must set the `accessLogSettings` they
+   * are given); stages defined elsewhere can use the `accessLogSettings` output. Default false.
+   */
+  enabled?: boolean;
+  /** Days the access logs are kept: one of CloudWatch's allowed values (0 = never expire). Default 90. */
+  retentionInDays?: number;
+  /**
+   * Required with `enabled`. REST API access logs need the API Gateway CloudWatch role of the account,
+   * one per account and Region. `existing`: the account already has one. `create`: create a role and
+   * set it for the whole account and Region, replacing any role set before; it is kept when the
+   * component is deleted, since every API of the account and Region logs through it.
+   */
+  cloudWatchRole?: "create" | "existing";
 }
 
 /** CloudWatch alarms on the authorizer (docs/operations.md says what each means and what to do). */
@@ -252,8 +284,10 @@ export interface UserKeyAuthorizerArgs {
    * requests, top key fingerprints and top source IPs by denials. Default true; they are billed per rule and per matched record.
    */
   contributorInsights?: boolean;
-  /** Saved CloudWatch Logs Insights queries over the audit log (docs/operations.md). Default true. */
+  /** Saved CloudWatch Logs Insights queries over the audit log and the access logs (docs/operations.md). Default true. */
   savedQueries?: boolean;
+  /** API Gateway access logs for every caller, cache hits included. Default: off. */
+  accessLogs?: AccessLogSettings;
   /** Tags for every taggable resource. Never put a secret here. */
   tags?: Record<string, string>;
 }

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
+import type { AccessLogDestination } from "./args";
 import { GATEWAY_RESPONSES } from "./gateway-responses";
 
 /**
@@ -32,6 +33,8 @@ export interface DemoWhoamiRouteArgs {
    * API Gateway would refuse every request with 403.
    */
   apiKeyRequired?: boolean;
+  /** The stage's access log settings (the component's `accessLogSettings`, with `accessLogs`). Default: no access logs. */
+  accessLogSettings?: pulumi.Input<AccessLogDestination>;
 }
 
 /**
@@ -108,7 +111,11 @@ export class DemoWhoamiRoute extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: [method, integration, integrationResponse, methodResponse, args.authorizer, ...args.deploymentDependsOn] },
     );
-    this.stage = new aws.apigateway.Stage(`${name}-stage`, { restApi, deployment: deployment.id, stageName: args.stageName }, parent);
+    this.stage = new aws.apigateway.Stage(
+      `${name}-stage`,
+      { restApi, deployment: deployment.id, stageName: args.stageName, ...(args.accessLogSettings ? { accessLogSettings: args.accessLogSettings } : {}) },
+      parent,
+    );
     this.url = pulumi.interpolate`${this.stage.invokeUrl}/whoami`;
     this.registerOutputs({ url: this.url });
   }

@@ -4,6 +4,8 @@
  */
 export { UserKeyAuthorizer, type AttachedApiSummary, type AttachedHttpApiSummary } from "./user-key-authorizer";
 export type {
+  AccessLogDestination,
+  AccessLogSettings,
   AlarmSettings,
   AttachedApi,
   AuditLogSettings,
@@ -32,4 +34,6 @@ export type { Observability } from "./observability/observability";
 export type { AlarmName } from "./observability/alarms";
 export type { ContributorRuleName } from "./observability/contributor-insights";
 export type { SavedQueryName } from "./observability/audit-queries";
+export type { AccessLogQueryName } from "./observability/access-log-queries";
 export { InvalidSettingError } from "./validate-args";
+export { ACCESS_LOG_FIELDS, ACCESS_LOG_FORMAT, type AccessLogResources } from "./access-logs";

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { DemoWhoamiRoute } from "./demo-api";
+import type { AccessLogDestination } from "./args";
 import type { StackSettings } from "./stack-config";
 import { UserKeyAuthorizer, type AttachedApiSummary, type AttachedHttpApiSummary } from "./user-key-authorizer";
 
@@ -24,6 +25,10 @@ export interface KeygateStackOutputs {
   usagePlanIds: pulumi.Output<Record<string, string>> | undefined;
   /** The CloudWatch dashboard's URL, unless `keygate:dashboard` is false. */
   dashboardUrl: pulumi.Output<string> | undefined;
+  /** With `keygate:accessLogs`: the log group of the API Gateway access logs. */
+  accessLogGroupName: pulumi.Output<string> | undefined;
+  /** With `keygate:accessLogs`: `accessLogSettings` for stages of the protected APIs defined elsewhere (docs/operations.md). */
+  accessLogSettings: pulumi.Output<AccessLogDestination> | undefined;
 }
 
 /** Keygate's own stack: the component, attached to the configured REST and HTTP APIs or to a demo API of its own. */
@@ -49,8 +54,15 @@ export function createKeygateStack(settings: StackSettings): KeygateStackOutputs
         name: "demo",
         restApi,
         stageNames: [settings.demoStageName],
-        deployStages: ({ authorizer, gatewayResponses, apiKeyRequired }) => {
-          const route = new DemoWhoamiRoute("keygate-demo", { restApi, authorizer, deploymentDependsOn: gatewayResponses, stageName: settings.demoStageName, apiKeyRequired });
+        deployStages: ({ authorizer, gatewayResponses, apiKeyRequired, accessLogSettings }) => {
+          const route = new DemoWhoamiRoute("keygate-demo", {
+            restApi,
+            authorizer,
+            deploymentDependsOn: gatewayResponses,
+            stageName: settings.demoStageName,
+            apiKeyRequired,
+            ...(accessLogSettings ? { accessLogSettings } : {}),
+          });
           routes.push(route);
           return [route.stage];
         },
@@ -76,5 +88,7 @@ function outputsOf(keygate: UserKeyAuthorizer): Omit<KeygateStackOutputs, "demoU
     openApiSecurityScheme: keygate.openApiSecurityScheme,
     usagePlanIds: keygate.usagePlanIds,
     dashboardUrl: keygate.dashboardUrl,
+    accessLogGroupName: keygate.accessLogGroupName,
+    accessLogSettings: keygate.accessLogSettings,
   };
 }

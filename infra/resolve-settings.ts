@@ -123,6 +123,13 @@ export function checkSettings(args: UserKeyAuthorizerArgs, fail: Fail, program: 
   const usagePlans = resolveUsagePlans(args.usagePlans, table, fail);
   if (usagePlans) checkApisForUsagePlans(apis, httpApis, fail);
   if (table.wafRequestsPerFiveMinutesPerIp !== undefined) checkApisForWaf(apis, httpApis, fail);
+  // Setting the account's role changes logging for every API of the account and Region: never implied.
+  if (table.accessLogs && table.accessLogCloudWatchRole === undefined) {
+    fail(
+      "accessLogs.cloudWatchRole",
+      'is required with access logs: API Gateway writes REST API access logs through the account\'s CloudWatch role, one per account and Region. Set "existing" if the account already has one (API Gateway console, Settings, "CloudWatch log role ARN"), or "create" to create one and set it for the whole account and Region',
+    );
+  }
 
   const settings: ResolvedSettings = {
     ...table,

@@ -1,7 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { checkStagesLog, createAccessLogs, type AccessLogResources } from "./access-logs";
 import { allowInvoke, attachToApi, attachToHttpApi, type ApiAttachment, type HttpApiAttachment } from "./api-attachment";
-import { LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, type UserKeyAuthorizerArgs } from "./args";
+import { LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, type AccessLogDestination, type UserKeyAuthorizerArgs } from "./args";
 import { authorizerBundle, AUTHORIZER_HANDLER } from "./authorizer-code";
 import { authorizerFunctionName, lambdaInvokeArn, type AccountScope } from "./authorizer-function";
 import { openApiGatewayResponses } from "./gateway-responses";
@@ -92,6 +93,15 @@ export class UserKeyAuthorizer extends pulumi.ComponentResource {
   readonly observability: Observability;
   /** The CloudWatch dashboard's console URL; undefined with `dashboard: false`. */
   readonly dashboardUrl: pulumi.Output<string> | undefined;
+  /**
+   * With `accessLogs`: the log group every protected stage's access logs go to. It resolves only
+   * once the stages `deployStages` created are checked to log there.
+   */
+  readonly accessLogGroupName: pulumi.Output<string> | undefined;
+  /** With `accessLogs`: `accessLogSettings` for stages defined elsewhere in the program (docs/operations.md). */
+  readonly accessLogSettings: pulumi.Output<AccessLogDestination> | undefined;
+  /** With `accessLogs`: the log group, and the account's CloudWatch role when the component set it. */
+  readonly accessLogs: AccessLogResources | undefined;
 
   private accountScope: pulumi.Output<AccountScope> | undefined;
 
@@ -159,7 +169,11 @@ export class UserKeyAuthorizer extends pulumi.ComponentResource {
     const attachments = this.attachApis(name, settings, invokeArn);
     const httpAttachments = this.attachHttpApis(name, settings, invokeArn);
     warnOfRestOnlyFeatures(settings, this);
-    const deployed = attachments.map((attachment, index) => this.deployStages(index, settings, attachment));
+    this.accessLogs =
+      settings.accessLogs && settings.accessLogCloudWatchRole
+        ? createAccessLogs(name, { retentionInDays: settings.accessLogRetentionInDays, cloudWatchRole: settings.accessLogCloudWatchRole, tags }, this.scope(), this)
+        : undefined;
+    const deployed = attachments.map((attachment, index) => this.deployStages(index, settings, attachment, this.accessLogs?.settings));
     this.waf =
       settings.wafRequestsPerFiveMinutesPerIp !== undefined
         ? createWaf(name, settings.wafRequestsPerFiveMinutesPerIp, protectedStages(attachments, deployed), { scope: this.scope(), tags }, this)
@@ -246,7 +260,12 @@ export class UserKeyAuthorizer extends pulumi.ComponentResource {
       );
     }
 
-    this.observability = observeAuthorizer(name, settings, { fn: this.fn, auditLogGroup: this.auditLogGroup, region: this.scope().apply((scope) => scope.region) }, this);
+    this.observability = observeAuthorizer(
+      name,
+      settings,
+      { fn: this.fn, auditLogGroup: this.auditLogGroup, ...(this.accessLogs ? { accessLogGroup: this.accessLogs.logGroup } : {}), region: this.scope().apply((scope) => scope.region) },
+      this,
+    );
     this.dashboardUrl = this.observability.dashboard?.url;
 
     this.authorizers = attachments.map((attachment) => attachment.authorizer);
@@ -281,6 +300,8 @@ export class UserKeyAuthorizer extends pulumi.ComponentResource {
     this.tableName = this.table.name;
     this.auditLogGroupName = this.auditLogGroup.name;
     this.secretArn = this.secret.arn;
+    this.accessLogSettings = this.accessLogs?.settings;
+    this.accessLogGroupName = this.accessLogs ? this.checkedAccessLogGroup(this.accessLogs, settings, deployed) : undefined;
 
     this.registerOutputs({
       authorizerIds: this.authorizerIds,
@@ -296,7 +317,26 @@ export class UserKeyAuthorizer extends pulumi.ComponentResource {
       usagePlanIds: this.usagePlanIds,
       usagePoolKeyIds: this.usagePoolKeyIds,
       dashboardUrl: this.dashboardUrl,
+      accessLogGroupName: this.accessLogGroupName,
     });
+  }
+
+  /**
+   * The access log group's name, once every stage `deployStages` returned is known to log there. A
+   * stage defined elsewhere cannot be changed from here: preview says so, and docs/operations.md
+   * gives the settings to copy.
+   */
+  private checkedAccessLogGroup(accessLogs: AccessLogResources, settings: ResolvedSettings, deployed: (aws.apigateway.Stage[] | undefined)[]): pulumi.Output<string> {
+    const checks = deployed.flatMap((stages, index) => (stages ? [checkStagesLog(index, stages, accessLogs.settings)] : []));
+    settings.apis.forEach((api, index) => {
+      if (deployed[index] === undefined) {
+        pulumi.log.warn(
+          `accessLogs: the stages of apis[${index}] are not created through deployStages, so Keygate cannot turn on their access logs; set accessLogSettings on them where they are defined (the accessLogSettings output; docs/operations.md, "Who is calling")`,
+          this,
+        );
+      }
+    });
+    return pulumi.all([accessLogs.logGroup.name, pulumi.all(checks)]).apply(([logGroupName]) => logGroupName);
   }
 
   /** Partition, Region and account the component deploys to: looked up once, when first needed. */
@@ -327,10 +367,15 @@ export class UserKeyAuthorizer extends pulumi.ComponentResource {
   }
 
   /** Lets the program create an API's stages now that its authorizer exists (see `deployStages`). */
-  private deployStages(index: number, settings: ResolvedSettings, attachment: ApiAttachment): aws.apigateway.Stage[] | undefined {
+  private deployStages(index: number, settings: ResolvedSettings, attachment: ApiAttachment, accessLogSettings: pulumi.Output<AccessLogDestination> | undefined): aws.apigateway.Stage[] | undefined {
     const deploy = settings.apis[index]!.deployStages;
     if (!deploy) return undefined;
-    const stages = deploy({ authorizer: attachment.authorizer, gatewayResponses: attachment.gatewayResponses, apiKeyRequired: settings.usagePlans !== undefined });
+    const stages = deploy({
+      authorizer: attachment.authorizer,
+      gatewayResponses: attachment.gatewayResponses,
+      apiKeyRequired: settings.usagePlans !== undefined,
+      ...(accessLogSettings ? { accessLogSettings } : {}),
+    });
     if (!Array.isArray(stages) || stages.length === 0 || !stages.every((stage) => aws.apigateway.Stage.isInstance(stage))) {
       throw new InvalidSettingError(`args.apis[${index}].deployStages`, "must return the aws.apigateway.Stage resources it created");
     }

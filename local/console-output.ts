@@ -9,6 +9,34 @@ import type { KeygateLocal } from "./keygate-local";
 import type { RequestLogEntry } from "./local-gateway";
 import type { KeygateSettings } from "./stack-config";
 
+/**
+ * Lines written in one batch per turn of the event loop. Under load many requests finish in one
+ * turn, and a write per line (as `console.log` makes, synchronously, to a terminal or a pipe) cost
+ * more than everything else about printing them.
+ */
+export class LineBatcher {
+  private pending: string[] = [];
+  private scheduled = false;
+
+  constructor(private readonly write: (text: string) => void) {}
+
+  line(text: string): void {
+    this.pending.push(text);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  /** Writes what is pending now: before anything else is printed, and before the process exits. */
+  flush(): void {
+    this.scheduled = false;
+    if (this.pending.length === 0) return;
+    const text = `${this.pending.join("\n")}\n`;
+    this.pending = [];
+    this.write(text);
+  }
+}
+
 /** One line per request: time, status, route, who, where the verdict came from, why, latency. */
 export function formatRequestLine(entry: RequestLogEntry, now: Date = new Date()): string {
   const time = now.toISOString().slice(11, 19);

@@ -2,11 +2,12 @@
  * The local Kinde emulator's keys, from the JSON file named by `KEYGATE_LOCAL_KEYS`: an array of
  * `{ "api_key", "key_id", "user_id", "org_code", "scopes", "status" }`, each with optional metadata
  * `"api_ids"`, `"type"` and `"created_on"` (files written without them keep working: see
- * `keyMetadataOf` in the emulator for what is assumed). The file is read again on
- * every verification, so an edit (a revocation, a new scope) takes effect without a restart, as it
- * would at Kinde; the gateway then follows once its cache windows pass.
+ * `keyMetadataOf` in the emulator for what is assumed). The file is looked at (`stat`) on
+ * every verification and read again whenever it changed, so an edit (a revocation, a new scope)
+ * takes effect without a restart, as it would at Kinde; the gateway then follows once its cache
+ * windows pass.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import type { LocalKey } from "./kinde-emulator";
 
 /** The types Kinde's create-key call accepts. */
@@ -22,14 +23,48 @@ export class KeysFileError extends Error {
   }
 }
 
+/** One version of the keys file, as its metadata tells it. */
+export interface KeysFileVersion {
+  /** Differs between versions, except for two saves within one tick of the file system's clock. */
+  id: string;
+  /** When the file last changed, milliseconds since the epoch. */
+  changedAtMs: number;
+}
+
+/** A version changed less than this long ago is read again at every call (see `liveKeysFile`). */
+const RACY_WINDOW_MS = 1_000;
+
+/** How the keys file is reached: the file system, or a stand-in that counts the reads. */
+export interface KeysFileAccess {
+  /** The file's current version; throws as `fs.statSync` does. */
+  version(path: string): KeysFileVersion;
+  /** The whole file; throws as `fs.readFileSync` does. */
+  read(path: string): string;
+}
+
+export const FILE_SYSTEM: KeysFileAccess = {
+  version: (path) => {
+    // Nanoseconds, so two saves within one millisecond still differ; the inode changes when an
+    // editor saves by writing a new file and renaming it over the old one.
+    const stat = statSync(path, { bigint: true });
+    const changedNs = stat.mtimeNs > stat.ctimeNs ? stat.mtimeNs : stat.ctimeNs;
+    return { id: `${stat.ino}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}`, changedAtMs: Number(changedNs / 1_000_000n) };
+  },
+  read: (path) => readFileSync(path, "utf8"),
+};
+
+function unreadable(path: string, error: unknown): KeysFileError {
+  const code = (error as NodeJS.ErrnoException).code;
+  return new KeysFileError(path, code === "ENOENT" ? "no such file" : `cannot be read (${code ?? (error as Error).message})`);
+}
+
 /** Reads and checks the whole file; throws a KeysFileError naming the first problem. */
-export function readKeysFile(path: string): LocalKey[] {
+export function readKeysFile(path: string, files: KeysFileAccess = FILE_SYSTEM): LocalKey[] {
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    text = files.read(path);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new KeysFileError(path, code === "ENOENT" ? "no such file" : `cannot be read (${code ?? (error as Error).message})`);
+    throw unreadable(path, error);
   }
   let parsed: unknown;
   try {
@@ -80,15 +115,39 @@ function parseKey(entry: unknown, index: number, path: string): LocalKey {
 }
 
 /**
- * A `keys()` source for the emulator that reads the file on every call. While the file is broken
- * (half-saved, bad JSON) the last good keys stay in use and `onProblem` hears about it once.
+ * A `keys()` source for the emulator. Each call looks at the file's identity (inode, size,
+ * modification and change times) and reads and checks it again only when that changed: the
+ * emulator asks for the keys twice per verification, and a re-read of a large file on each was most
+ * of the local gateway's CPU under load. While the file is broken (half-saved, bad JSON) or gone, the
+ * last good keys stay in use and `onProblem` hears about it once.
  */
-export function liveKeysFile(path: string, onProblem: (message: string) => void = () => undefined): () => LocalKey[] {
-  let lastGood = readKeysFile(path);
+export function liveKeysFile(
+  path: string,
+  onProblem: (message: string) => void = () => undefined,
+  files: KeysFileAccess = FILE_SYSTEM,
+  now: () => number = Date.now,
+): () => LocalKey[] {
+  // The id read before the file's content, or undefined while a save could still go unseen.
+  let trusted: string | undefined;
+  let lastGood: LocalKey[] = [];
+  const read = (): LocalKey[] => {
+    let version: KeysFileVersion;
+    try {
+      version = files.version(path);
+    } catch (error) {
+      throw unreadable(path, error);
+    }
+    if (version.id === trusted) return lastGood;
+    // A save in the same tick of the file system's clock as this version (coarse on some: a jiffy,
+    // a second) would leave the id unchanged; until the version is older than any tick, read on.
+    trusted = now() - version.changedAtMs > RACY_WINDOW_MS ? version.id : undefined;
+    return readKeysFile(path, files);
+  };
+  lastGood = read();
   let lastProblem: string | undefined;
   return () => {
     try {
-      lastGood = readKeysFile(path);
+      lastGood = read();
       lastProblem = undefined;
     } catch (error) {
       const message = (error as Error).message;

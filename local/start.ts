@@ -6,7 +6,7 @@
  *   KEYGATE_VERBOSE=1 (print audit records too), KINDE_DOMAIN + KINDE_M2M_CLIENT_ID +
  *   KINDE_M2M_CLIENT_SECRET (use a real tenant), AWS_ENDPOINT_URL_DYNAMODB (a real DynamoDB endpoint).
  */
-import { formatBanner, formatRequestLine } from "./console-output";
+import { formatBanner, formatRequestLine, LineBatcher } from "./console-output";
 import { startKeygateLocal, type KeygateLocal } from "./keygate-local";
 
 // The SDK warns about Node 20 on every client; the local gateway runs on whatever Node the user has.
@@ -17,15 +17,17 @@ async function main(): Promise<void> {
   const verbose = process.env.KEYGATE_VERBOSE === "1" || process.env.KEYGATE_VERBOSE === "true";
   const cwd = process.cwd();
   console.log("Starting Keygate locally...");
+  // Request lines (and audit records, in their order) are written once per turn of the event loop.
+  const requestLines = new LineBatcher((text) => process.stdout.write(text));
 
   let local: KeygateLocal;
   try {
     local = await startKeygateLocal({
       port,
       cwd,
-      onRequest: (entry) => console.log(formatRequestLine(entry)),
+      onRequest: (entry) => requestLines.line(formatRequestLine(entry)),
       onWarning: (message) => console.error(`warning: ${message}`),
-      ...(verbose ? { onAuditRecord: (line: string) => console.log(`  audit ${line}`) } : {}),
+      ...(verbose ? { onAuditRecord: (line: string) => requestLines.line(`  audit ${line}`) } : {}),
     });
   } catch (error) {
     console.error(`keygate: ${(error as Error).message}`);
@@ -39,12 +41,14 @@ async function main(): Promise<void> {
     // is bounded anyway.
     if (stopping) return;
     stopping = true;
+    requestLines.flush();
     console.log(`\n${signal}: stopping...`);
     // Bounded, so a stuck connection cannot keep the terminal hostage.
     const force = setTimeout(() => process.exit(1), 5_000);
     force.unref();
     local.stop().then(
       () => {
+        requestLines.flush();
         console.log("Stopped.");
         process.exit(0);
       },

@@ -5,7 +5,8 @@ import type { ResolvedSettings } from "../resolve-settings";
 import { createAlarms, type AlarmName } from "./alarms";
 import { createContributorRules, type ContributorRuleName } from "./contributor-insights";
 import { createDashboard } from "./dashboard";
-import { createSavedQueries } from "./saved-queries";
+import { createAccessLogQueries, createSavedQueries } from "./saved-queries";
+import type { AccessLogQueryName } from "./access-log-queries";
 import type { SavedQueryName } from "./audit-queries";
 
 /** What the component creates to watch its authorizer; each part is undefined when turned off. */
@@ -14,13 +15,15 @@ export interface Observability {
   dashboard: awsx.classic.cloudwatch.Dashboard | undefined;
   contributorRules: Record<ContributorRuleName, aws.cloudwatch.ContributorInsightRule> | undefined;
   savedQueries: Record<SavedQueryName, aws.cloudwatch.QueryDefinition> | undefined;
+  /** Over the access logs: only with both `savedQueries` and `accessLogs`. */
+  accessLogQueries: Record<AccessLogQueryName, aws.cloudwatch.QueryDefinition> | undefined;
 }
 
-/** The alarms, dashboard, Contributor Insights rules and saved queries of one authorizer, as its settings ask. */
+/** The alarms, dashboard, Contributor Insights rules and saved queries of one authorizer (and of its access logs), as its settings ask. */
 export function observeAuthorizer(
   name: string,
   settings: ResolvedSettings,
-  resources: { fn: aws.lambda.Function; auditLogGroup: aws.cloudwatch.LogGroup; region: pulumi.Output<string> },
+  resources: { fn: aws.lambda.Function; auditLogGroup: aws.cloudwatch.LogGroup; accessLogGroup?: aws.cloudwatch.LogGroup; region: pulumi.Output<string> },
   parent: pulumi.Resource,
 ): Observability {
   const { fn, auditLogGroup } = resources;
@@ -41,6 +44,7 @@ export function observeAuthorizer(
     : undefined;
   const contributorRules = settings.contributorInsights ? createContributorRules(name, { logGroupName: auditLogGroup.name, ...(settings.tags ? { tags: settings.tags } : {}) }, parent) : undefined;
   const savedQueries = settings.savedQueries ? createSavedQueries(name, auditLogGroup.name, parent) : undefined;
+  const accessLogQueries = settings.savedQueries && resources.accessLogGroup ? createAccessLogQueries(name, resources.accessLogGroup.name, parent) : undefined;
   const dashboard = settings.dashboard
     ? createDashboard(
         name,
@@ -64,5 +68,5 @@ export function observeAuthorizer(
         parent,
       )
     : undefined;
-  return { alarms, dashboard, contributorRules, savedQueries };
+  return { alarms, dashboard, contributorRules, savedQueries, accessLogQueries };
 }

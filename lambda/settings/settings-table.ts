@@ -369,6 +369,26 @@ export const SETTINGS = {
     default: true,
     doc: "Saved Logs Insights queries for the audit log (a user's decisions, denials by reason, decisions by API, a key's last use, idle and old keys).",
   }),
+  accessLogs: spec({
+    kind: boolean,
+    arg: "accessLogs.enabled",
+    stackKey: "accessLogs",
+    default: false,
+    doc: "API Gateway access logs (JSON, one line per request, cache hits included) for the stages the component deploys, with the authorizer's `user_id` and `key_id`, the status and the latencies; needs `accessLogCloudWatchRole` (docs/operations.md).",
+  }),
+  accessLogRetentionInDays: spec({
+    kind: oneOfNumbers(LOG_RETENTION_DAYS, "CloudWatch's retention periods, 0 = never expire"),
+    arg: "accessLogs.retentionInDays",
+    stackKey: "accessLogRetentionDays",
+    default: 90,
+    doc: "Days the access logs are kept.",
+  }),
+  accessLogCloudWatchRole: spec({
+    kind: oneOf(["create", "existing"] as const),
+    arg: "accessLogs.cloudWatchRole",
+    stackKey: "accessLogCloudWatchRole",
+    doc: "Required with access logs. REST API access logs need the account's API Gateway CloudWatch role, one per account and Region: `existing` when the account already has one; `create` to create it and set it for the whole account and Region (every API there then logs through it; kept when the stack is destroyed).",
+  }),
   pointInTimeRecovery: spec({
     kind: boolean,
     arg: "cacheTable.pointInTimeRecovery",

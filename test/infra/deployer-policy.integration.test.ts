@@ -7,7 +7,8 @@ import { mockPulumi, registrationsSettled, valueOf, type MockedProgram } from ".
 // docs/deployer-policy.json is what the README tells a deployer to attach. This program makes the
 // component create every resource type it can (a program API with the demo route, an API by id, an HTTP API by id,
 // usage plans with fixed users and provisioning, OpenAPI, a KMS-encrypted audit log, the metric
-// filter, the web ACL on every stage, alarms with a topic, the dashboard, Contributor Insights rules, saved queries), and each type it registers must map to the IAM actions that create, read, update and
+// filter, the web ACL on every stage, alarms with a topic, the dashboard, Contributor Insights rules, saved queries,
+// access logs with the account's CloudWatch role), and each type it registers must map to the IAM actions that create, read, update and
 // delete it, all of them allowed by the document.
 
 interface PolicyStatement {
@@ -64,6 +65,8 @@ const ACTIONS_BY_TYPE: Record<string, readonly string[]> = {
     "iam:ListInstanceProfilesForRole",
   ],
   "aws:iam/rolePolicy:RolePolicy": ["iam:PutRolePolicy", "iam:GetRolePolicy", "iam:DeleteRolePolicy"],
+  // The account's API Gateway CloudWatch role gets the AWS managed push-to-logs policy.
+  "aws:iam/rolePolicyAttachment:RolePolicyAttachment": ["iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:ListAttachedRolePolicies"],
   "aws:dynamodb/table:Table": [
     "dynamodb:CreateTable",
     "dynamodb:DescribeTable",
@@ -149,6 +152,8 @@ const ACTIONS_BY_TYPE: Record<string, readonly string[]> = {
   "aws:apigateway/usagePlan:UsagePlan": [...apiGatewayReadWrite, "apigateway:PUT"],
   "aws:apigateway/apiKey:ApiKey": [...apiGatewayReadWrite, "apigateway:PUT"],
   "aws:apigateway/usagePlanKey:UsagePlanKey": ["apigateway:GET", "apigateway:POST", "apigateway:DELETE"],
+  // GET and PATCH /account; naming the CloudWatch role passes it to API Gateway.
+  "aws:apigateway/account:Account": ["apigateway:GET", "apigateway:PATCH", "iam:PassRole"],
   // Updates and deletes need the lock token GetWebACL returns.
   "aws:wafv2/webAcl:WebAcl": [
     "wafv2:CreateWebACL",
@@ -198,8 +203,8 @@ beforeAll(async () => {
         name: "demo",
         restApi,
         stageNames: ["demo"],
-        deployStages: ({ authorizer, gatewayResponses, apiKeyRequired }) => [
-          new DemoWhoamiRoute("keygate-demo", { restApi, authorizer, deploymentDependsOn: gatewayResponses, stageName: "demo", apiKeyRequired }).stage,
+        deployStages: ({ authorizer, gatewayResponses, apiKeyRequired, accessLogSettings }) => [
+          new DemoWhoamiRoute("keygate-demo", { restApi, authorizer, deploymentDependsOn: gatewayResponses, stageName: "demo", apiKeyRequired, ...(accessLogSettings ? { accessLogSettings } : {}) }).stage,
         ],
       },
       { restApiId: "a1b2c3d4e5", stageNames: ["prod"] },
@@ -207,6 +212,7 @@ beforeAll(async () => {
     httpApis: [{ apiId: "f1g2h3i4j5" }],
     openApi: true,
     auditLog: { retentionInDays: 90, kmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/audit", metrics: true },
+    accessLogs: { enabled: true, cloudWatchRole: "create" },
     alarms: { topicArn: "arn:aws:sns:eu-west-1:123456789012:keygate-oncall" },
     cacheTable: { pointInTimeRecovery: true, deletionProtection: true },
     tags: { team: "platform" },
@@ -256,10 +262,12 @@ describe("docs/deployer-policy.json", () => {
         "aws:cloudwatch/dashboard:Dashboard",
         "aws:cloudwatch/contributorInsightRule:ContributorInsightRule",
         "aws:cloudwatch/queryDefinition:QueryDefinition",
+        "aws:apigateway/account:Account",
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
       ]),
     );
-    expect(program.all("aws:iam/role:Role")).toHaveLength(2);
-    expect(program.one("aws:cloudwatch/logGroup:LogGroup").inputs.kmsKeyId).toBe("arn:aws:kms:eu-west-1:123456789012:key/audit");
+    expect(program.all("aws:iam/role:Role")).toHaveLength(3);
+    expect(program.one("aws:cloudwatch/logGroup:LogGroup", "keygate-audit").inputs.kmsKeyId).toBe("arn:aws:kms:eu-west-1:123456789012:key/audit");
 
     const unmapped = types.filter((type) => !(type in ACTIONS_BY_TYPE));
     expect(unmapped, "resource types with no IAM actions listed in this test").toEqual([]);
@@ -290,9 +298,18 @@ describe("docs/deployer-policy.json", () => {
     for (const arn of namedResources) expect(arn).toMatch(/[:/]keygate-\*(:\*)?$/);
   });
 
-  it("lets the deployer pass roles to Lambda only", () => {
+  it("lets the deployer pass roles to Lambda, and to API Gateway (the access logs' account role), only", () => {
     const passRole = policy.Statement.filter((statement) => asList(statement.Action).includes("iam:PassRole"));
-    expect(passRole).toHaveLength(1);
-    expect(passRole[0]!.Condition).toEqual({ StringEquals: { "iam:PassedToService": "lambda.amazonaws.com" } });
+    expect(passRole.map((statement) => statement.Condition)).toEqual([
+      { StringEquals: { "iam:PassedToService": "lambda.amazonaws.com" } },
+      { StringEquals: { "iam:PassedToService": "apigateway.amazonaws.com" } },
+    ]);
+  });
+
+  it("lets the deployer attach the AWS managed push-to-logs policy to Keygate's roles, and no other", () => {
+    const attach = policy.Statement.filter((statement) => asList(statement.Action).some((action) => /^iam:(Attach|Detach)RolePolicy$/.test(action)));
+    expect(attach).toHaveLength(1);
+    expect(attach[0]!.Condition).toEqual({ ArnEquals: { "iam:PolicyARN": "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs" } });
+    expect(program.one("aws:iam/rolePolicyAttachment:RolePolicyAttachment").inputs.policyArn).toBe("arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs");
   });
 });

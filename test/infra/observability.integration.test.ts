@@ -2,7 +2,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { MOCK_ACCOUNT, MOCK_REGION, mockPulumi, registrationsSettled, valueOf, type MockedProgram, type RecordedResource } from "./support/pulumi-mocks";
 
 // One program, three components: "watched" with everything on and an SNS topic, "plain" with the
-// defaults except Contributor Insights, and "quiet" with every part turned off.
+// defaults except Contributor Insights, plus access logs, and "quiet" with every part turned off
+// (access logs on, but not their saved query).
 const TOPIC = `arn:aws:sns:${MOCK_REGION}:${MOCK_ACCOUNT}:keygate-oncall`;
 let program: MockedProgram;
 let watched: import("../../infra/user-key-authorizer").UserKeyAuthorizer;
@@ -19,7 +20,7 @@ beforeAll(async () => {
     alarms: { topicArn: TOPIC, unavailablePerFiveMinutes: 25, denialsPerFiveMinutes: 5_000, p99LatencyMs: 800 },
     tags: { team: "platform" },
   });
-  new UserKeyAuthorizer("plain", { kinde, apis: [{ restApiId: "f6g7h8i9j0", stageNames: ["prod"] }], contributorInsights: false });
+  new UserKeyAuthorizer("plain", { kinde, apis: [{ restApiId: "f6g7h8i9j0", stageNames: ["prod"] }], contributorInsights: false, accessLogs: { enabled: true, cloudWatchRole: "existing" } });
   quiet = new UserKeyAuthorizer("quiet", {
     kinde,
     apis: [{ restApiId: "k1l2m3n4o5", stageNames: ["prod"] }],
@@ -27,6 +28,7 @@ beforeAll(async () => {
     dashboard: false,
     contributorInsights: false,
     savedQueries: false,
+    accessLogs: { enabled: true, cloudWatchRole: "existing" },
   });
   await valueOf(watched.apis);
   await valueOf(watched.dashboardUrl!);
@@ -207,6 +209,14 @@ describe("the saved queries", () => {
     expect(text("key-last-use")).toContain("stats max(@timestamp) as last_used");
     expect(text("keys-by-last-use")).toContain("sort last_used asc");
     expect(text("old-keys-in-use")).toContain("key_age_days >= 90");
+  });
+
+  it("with access logs, include requests per user over the access log group", () => {
+    expect(ofComponent(QUERY, "watched").filter((query) => String(query.inputs.name).includes("/access-log/"))).toEqual([]);
+    const access = program.one(QUERY, "plain-query-access-requests-per-user").inputs;
+    expect(access.name).toBe("Keygate/plain-test/access-log/requests-per-user");
+    expect(access.logGroupNames).toEqual([program.one("aws:cloudwatch/logGroup:LogGroup", "plain-access").state.name]);
+    expect(String(access.queryString)).toContain("stats count(*) as requests");
   });
 
   it("can be turned off", () => {

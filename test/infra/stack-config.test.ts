@@ -76,6 +76,9 @@ describe("reading the stack configuration", () => {
       cacheTableDeletionProtection: "true",
       openApi: "true",
       tags: '{"team": "platform"}',
+      accessLogs: "true",
+      accessLogRetentionDays: "14",
+      accessLogCloudWatchRole: "existing",
     });
     expect(component).toMatchObject({
       cacheTtlSeconds: 600,
@@ -94,6 +97,7 @@ describe("reading the stack configuration", () => {
       cacheTable: { pointInTimeRecovery: true, deletionProtection: true },
       openApi: true,
       tags: { team: "platform" },
+      accessLogs: { enabled: true, retentionInDays: 14, cloudWatchRole: "existing" },
     });
   });
 
@@ -105,7 +109,7 @@ describe("reading the stack configuration", () => {
         "memoryCacheMaxEntries", "failedKeysPerIpPerMinute", "kindeApiIds", "keyMetadataTtlSeconds", "acceptKeysForAnyApi", "requiredScopes", "wafRequestsPerFiveMinutesPerIp", "allowOrgKeys", "routeScopes", "authorizerType", "authorizerResultTtlSeconds", "memorySizeMb",
         "auditLogRetentionDays", "auditLogKmsKeyArn", "auditLogMetrics", "cacheTablePointInTimeRecovery", "cacheTableDeletionProtection", "tags",
         "usagePlans", "alarms", "alarmTopicArn", "alarmUnavailablePerFiveMinutes", "alarmDenialsPerFiveMinutes", "alarmP99LatencyMs",
-        "dashboard", "contributorInsights", "savedQueries",
+        "dashboard", "contributorInsights", "savedQueries", "accessLogs", "accessLogRetentionDays", "accessLogCloudWatchRole",
       ].sort(),
     );
   });
@@ -144,6 +148,8 @@ describe("bad stack configuration stops preview with the setting's name", () => 
     ["httpApiIds", '["f1g2h3i4j5", "f1g2h3i4j5"]', 'keygate:httpApiIds names "f1g2h3i4j5" twice'],
     ["demoStageName", "my demo", 'keygate:demoStageName must be a stage name: 1 to 128 letters, digits, "-" or "_" (got "my demo")'],
     ["tags", '{"team": 1}', 'keygate:tags has "team": tag keys must be non-empty and values strings'],
+    ["accessLogCloudWatchRole", "yes", 'keygate:accessLogCloudWatchRole must be "create" or "existing" (got "yes")'],
+    ["accessLogRetentionDays", "42", "keygate:accessLogRetentionDays must be one of 0, 1, 3, 5"],
   ])("keygate:%s = %j", (key, value, message) => {
     expect(() => read({ [key]: value })).toThrow(message);
   });
@@ -151,6 +157,10 @@ describe("bad stack configuration stops preview with the setting's name", () => 
   it("a stage name that is not a valid stage name, for the APIs named by id", () => {
     expect(() => read({ restApiIds: "a1b2c3d4e5", stageNames: '["prod", "v1/beta"]' })).toThrow('keygate:stageNames contains "v1/beta", which is not a stage name');
     expect(() => read({ stageNames: "prod" })).toThrow("keygate:stageNames is set but keygate:restApiIds is empty");
+  });
+
+  it("access logs without a word on the account's CloudWatch role", () => {
+    expect(() => read({ accessLogs: "true" })).toThrow("keygate:accessLogCloudWatchRole is required with access logs");
   });
 
   it("no APIs and the demo API switched off", () => {

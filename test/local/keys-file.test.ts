@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { keyMetadataOf, LOCAL_KINDE_API_ID } from "../../local/kinde-emulator";
-import { liveKeysFile, readKeysFile } from "../../local/keys-file";
+import { FILE_SYSTEM, liveKeysFile, readKeysFile, type KeysFileAccess } from "../../local/keys-file";
 
 const dir = mkdtempSync(join(tmpdir(), "keygate-keys-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -69,7 +69,7 @@ describe("the keys file", () => {
     expect(() => readKeysFile(path)).toThrow(expect.objectContaining({ message: expect.not.stringContaining("k_live_secret_value") }));
   });
 
-  it("is read again on every call, keeping the last good keys while the file is broken", () => {
+  it("picks up an edit at the next call, keeping the last good keys while the file is broken", () => {
     const path = file("live.json", '[{"api_key": "k1", "key_id": "a"}]');
     const problems: string[] = [];
     const keys = liveKeysFile(path, (p) => problems.push(p));
@@ -82,6 +82,77 @@ describe("the keys file", () => {
     expect(problems).toHaveLength(1);
     writeFileSync(path, '[{"api_key": "k3", "key_id": "a"}]');
     expect(keys().map((k) => k.api_key)).toEqual(["k3"]);
+  });
+
+  it("is read again only when the file changed, not at every call", () => {
+    const path = file("counted.json", '[{"api_key": "k1", "key_id": "a"}]');
+    let reads = 0;
+    // The real file system, with reads counted and the file's change time an hour back, outside the window in
+    // which a save could leave its metadata unchanged.
+    const counted: KeysFileAccess = {
+      version: (p) => ({ ...FILE_SYSTEM.version(p), changedAtMs: Date.now() - 3_600_000 }),
+      read: (p) => {
+        reads += 1;
+        return FILE_SYSTEM.read(p);
+      },
+    };
+    const keys = liveKeysFile(path, () => undefined, counted);
+    expect(reads).toBe(1);
+    for (let i = 0; i < 100; i++) expect(keys().map((k) => k.api_key)).toEqual(["k1"]);
+    expect(reads).toBe(1);
+
+    // Longer, so its size differs whatever the clock's granularity.
+    writeFileSync(path, '[{"api_key": "k2", "key_id": "a", "scopes": ["read:profile"]}]');
+    expect(keys().map((k) => [k.api_key, k.scopes])).toEqual([["k2", ["read:profile"]]]);
+    expect(keys().map((k) => k.api_key)).toEqual(["k2"]);
+    expect(reads).toBe(2);
+  });
+
+  it("keeps reading a file that changed within the last second, so a save in the same clock tick is not missed", () => {
+    const path = file("racy.json", '[{"api_key": "k1", "key_id": "a"}]');
+    let reads = 0;
+    const changedAtMs = 1_000_000;
+    let clock = changedAtMs;
+    const files: KeysFileAccess = {
+      // The metadata never changes, as when two saves of the same size land in one tick.
+      version: () => ({ id: "same", changedAtMs }),
+      read: (p) => {
+        reads += 1;
+        return FILE_SYSTEM.read(p);
+      },
+    };
+    const keys = liveKeysFile(path, () => undefined, files, () => clock);
+    writeFileSync(path, '[{"api_key": "k2", "key_id": "a"}]');
+    clock += 10;
+    expect(keys().map((k) => k.api_key)).toEqual(["k2"]);
+    expect(reads).toBe(2);
+    clock += 5_000;
+    keys();
+    keys();
+    keys();
+    expect(reads).toBe(3);
+  });
+
+  it("reports a broken file once and reads it again only when it changes", () => {
+    const path = file("broken.json", '[{"api_key": "k1", "key_id": "a"}]');
+    let reads = 0;
+    const counted: KeysFileAccess = {
+      version: (p) => ({ ...FILE_SYSTEM.version(p), changedAtMs: 0 }),
+      read: (p) => {
+        reads += 1;
+        return FILE_SYSTEM.read(p);
+      },
+    };
+    const problems: string[] = [];
+    const keys = liveKeysFile(path, (p) => problems.push(p), counted);
+    writeFileSync(path, "[ not json");
+    expect(keys().map((k) => k.api_key)).toEqual(["k1"]);
+    expect(keys().map((k) => k.api_key)).toEqual(["k1"]);
+    expect(reads).toBe(2);
+    expect(problems).toHaveLength(1);
+    rmSync(path);
+    expect(keys().map((k) => k.api_key)).toEqual(["k1"]);
+    expect(problems[1]).toMatch(/no such file; still using the keys read before/);
   });
 
   it("must be readable at start", () => {
