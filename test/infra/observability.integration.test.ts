@@ -221,7 +221,7 @@ describe("the saved queries", () => {
 
   it("can be turned off", () => {
     expect(ofComponent(QUERY, "quiet")).toEqual([]);
-    expect(ofComponent(QUERY, "plain")).toHaveLength(6);
+    expect(ofComponent(QUERY, "plain")).toHaveLength(7);
   });
 });
 
