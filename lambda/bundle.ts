@@ -1,5 +1,6 @@
 import { build, type BuildOptions, type Metafile, type Plugin } from "esbuild";
 import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { isBuiltin } from "node:module";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { AUTHORIZER_CHUNKS_DIR, authorizerBundlePath } from "../infra/authorizer-bundle-file";
 import { packageRoot } from "../infra/package-root";
@@ -36,21 +37,39 @@ export function nodeBundleOptions(entry: string, outfile: string): BuildOptions 
 }
 
 /**
- * Two substitutions that keep the AWS SDK out of every cold start:
- * - the authorizer's `@aws-sdk/client-dynamodb` is Keygate's own small client (lambda/aws/dynamodb-client.ts);
- * - the SDK clients import their default credential chain statically, so a client given other
- *   credentials would still carry the whole chain: Keygate's environment-first provider takes its
- *   place, and imports the real chain lazily, into a chunk of its own.
+ * The AWS SDK clients import their default credential chain statically, so a client given other
+ * credentials would still carry the whole chain: Keygate's environment-first provider takes its
+ * place, and imports the real chain lazily, into a chunk of its own. Everything else the bundle
+ * runs of AWS (clients, signer, endpoint rules) is the SDK's own.
  */
-function keygateAwsModules(root: string): Plugin {
+function environmentFirstCredentials(root: string): Plugin {
   const inDependency = (importer: string) => /[\\/]node_modules[\\/]/.test(importer);
-  const dynamodb = join(root, "lambda", "aws", "dynamodb-client.ts");
   const credentials = join(root, "lambda", "aws", "environment-first-credentials.ts");
   return {
-    name: "keygate-aws-modules",
+    name: "keygate-environment-first-credentials",
     setup(build) {
-      build.onResolve({ filter: /^@aws-sdk\/client-dynamodb$/ }, (args) => (inDependency(args.importer) ? undefined : { path: dynamodb }));
       build.onResolve({ filter: /^@aws-sdk\/credential-provider-node$/ }, (args) => (inDependency(args.importer) ? { path: credentials } : undefined));
+    },
+  };
+}
+
+/**
+ * Node's built-in modules are required, not imported. Importing a built-in as an ES module reads
+ * every one of its exports, lazy ones included: on Node 22 `node:http`'s WebSocket export loads
+ * Node's whole fetch implementation (undici), `node:crypto`'s loads Web Crypto and `node:tls`'s
+ * parses the root certificates, whether or not the code ever uses them. Required, a built-in's
+ * exports are read when used, so a container that answers from its cache never loads the HTTP
+ * client it does not use.
+ */
+function builtinsRequired(): Plugin {
+  return {
+    name: "keygate-builtins-required",
+    setup(build) {
+      build.onResolve({ filter: /^[a-z_:/0-9]+$/ }, (args) =>
+        isBuiltin(args.path) && args.namespace === "file" ? { path: args.path.replace(/^node:/, ""), namespace: "keygate-builtin" } : undefined,
+      );
+      // A CommonJS module of one line: esbuild's interop reads its exports through getters, on use.
+      build.onLoad({ filter: /.*/, namespace: "keygate-builtin" }, (args) => ({ contents: `module.exports = require(${JSON.stringify(`node:${args.path}`)});`, loader: "js" }));
     },
   };
 }
@@ -62,7 +81,7 @@ function keygateAwsModules(root: string): Plugin {
  */
 export function authorizerBuildOptions(outfile: string): BuildOptions & { metafile: true } {
   const root = packageRoot();
-  return { ...nodeBundleOptions(join(root, "lambda", "index.ts"), outfile), plugins: [keygateAwsModules(root)] };
+  return { ...nodeBundleOptions(join(root, "lambda", "index.ts"), outfile), plugins: [environmentFirstCredentials(root), builtinsRequired()] };
 }
 
 export interface BuiltFile {

@@ -105,7 +105,7 @@ describe("the authorizer bundle", () => {
     expect(stdout).not.toContain(KEY);
   });
 
-  it("reads the secret with its bundled Secrets Manager client and keeps verdicts in DynamoDB with its own client", async () => {
+  it("reads the secret with its bundled Secrets Manager client and keeps verdicts in DynamoDB with its bundled DynamoDB client", async () => {
     const env = {
       KINDE_DOMAIN: kinde.url,
       KINDE_M2M_CLIENT_ID: "bundle",
