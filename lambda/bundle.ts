@@ -37,23 +37,6 @@ export function nodeBundleOptions(entry: string, outfile: string): BuildOptions 
 }
 
 /**
- * The AWS SDK clients import their default credential chain statically, so a client given other
- * credentials would still carry the whole chain: Keygate's environment-first provider takes its
- * place, and imports the real chain lazily, into a chunk of its own. Everything else the bundle
- * runs of AWS (clients, signer, endpoint rules) is the SDK's own.
- */
-function environmentFirstCredentials(root: string): Plugin {
-  const inDependency = (importer: string) => /[\\/]node_modules[\\/]/.test(importer);
-  const credentials = join(root, "lambda", "aws", "environment-first-credentials.ts");
-  return {
-    name: "keygate-environment-first-credentials",
-    setup(build) {
-      build.onResolve({ filter: /^@aws-sdk\/credential-provider-node$/ }, (args) => (inDependency(args.importer) ? { path: credentials } : undefined));
-    },
-  };
-}
-
-/**
  * Node's built-in modules are required, not imported. Importing a built-in as an ES module reads
  * every one of its exports, lazy ones included: on Node 22 `node:http`'s WebSocket export loads
  * Node's whole fetch implementation (undici), `node:crypto`'s loads Web Crypto and `node:tls`'s
@@ -65,8 +48,9 @@ function builtinsRequired(): Plugin {
   return {
     name: "keygate-builtins-required",
     setup(build) {
+      // A dynamic import() of a built-in stays one: as a module of the bundle it would be a chunk, loaded from disk when run.
       build.onResolve({ filter: /^[a-z_:/0-9]+$/ }, (args) =>
-        isBuiltin(args.path) && args.namespace === "file" ? { path: args.path.replace(/^node:/, ""), namespace: "keygate-builtin" } : undefined,
+        isBuiltin(args.path) && args.namespace === "file" && args.kind !== "dynamic-import" ? { path: args.path.replace(/^node:/, ""), namespace: "keygate-builtin" } : undefined,
       );
       // A CommonJS module of one line: esbuild's interop reads its exports through getters, on use.
       build.onLoad({ filter: /.*/, namespace: "keygate-builtin" }, (args) => ({ contents: `module.exports = require(${JSON.stringify(`node:${args.path}`)});`, loader: "js" }));
@@ -75,13 +59,13 @@ function builtinsRequired(): Plugin {
 }
 
 /**
- * esbuild options for the authorizer: `outfile` exports `handler`; the clients only some
- * configurations use (API Gateway for auto-provisioning, Secrets Manager for the client secret, the
- * SDK's credential chain without environment credentials) are chunks in `chunks/` beside it.
+ * esbuild options for the authorizer: `outfile` exports `handler`, with the AWS SDK's DynamoDB and
+ * Secrets Manager clients; what only some configurations use (usage plans and the API Gateway
+ * client for auto-provisioning, and the credential sources the SDK's own chain imports on demand)
+ * is in chunks in `chunks/` beside it.
  */
 export function authorizerBuildOptions(outfile: string): BuildOptions & { metafile: true } {
-  const root = packageRoot();
-  return { ...nodeBundleOptions(join(root, "lambda", "index.ts"), outfile), plugins: [environmentFirstCredentials(root), builtinsRequired()] };
+  return { ...nodeBundleOptions(join(packageRoot(), "lambda", "index.ts"), outfile), plugins: [builtinsRequired()] };
 }
 
 export interface BuiltFile {

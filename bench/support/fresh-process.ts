@@ -23,6 +23,8 @@ export interface FreshProcessResult {
   firstCallError?: string;
   /** Resident set size after the import (and the call), bytes. */
   rssBytes: number;
+  /** What the bundle printed (its log lines), before the figures. */
+  output: string;
 }
 
 export async function importInFreshProcess(bundle: string, env: Record<string, string>, event?: unknown, node: string = process.execPath): Promise<FreshProcessResult> {
@@ -45,5 +47,6 @@ export async function importInFreshProcess(bundle: string, env: Record<string, s
     process.stdout.write("\\n" + JSON.stringify(result) + "\\n");`;
   const { stdout } = await run(node, ["--input-type=module", "-e", script], { env: { PATH: process.env.PATH ?? "", ...env }, maxBuffer: 16 * 1024 * 1024 });
   // The handler's own log lines come first.
-  return JSON.parse(stdout.trim().split("\n").pop()!) as FreshProcessResult;
+  const lines = stdout.trim().split("\n");
+  return { ...(JSON.parse(lines.pop()!) as Omit<FreshProcessResult, "output">), output: lines.join("\n") };
 }
