@@ -23,7 +23,7 @@ import { CLIENT_ID, SECRET_ARN, startLoopback, type Loopback } from "./support/l
 import { fixed, median, table } from "./support/stats";
 
 /** Rounds per Node; each round runs every contender once per case. */
-const ROUNDS = Number(process.env.KEYGATE_BENCH_COLD_ROUNDS ?? 15);
+const ROUNDS = Number(process.env.KEYGATE_BENCH_COLD_ROUNDS ?? 21);
 /** Keygate's target: import plus first request at most this share of the conventional authorizer's. */
 const TARGET_RATIO = 0.8;
 const CASES = ["hit", "miss"] as const;
@@ -144,7 +144,7 @@ export async function coldStart(): Promise<string> {
     const lines = [
       `## Cold start: import plus the first request, in fresh Node processes (${ROUNDS} rounds per Node, the three in turn)`,
       "",
-      "What a caller waits for when a request starts a new container: Lambda's init (importing the bundle) and then the request. As deployed: the client secret from the loopback Secrets Manager, the cache table on dynalite, Kinde on the loopback emulator. A **DynamoDB hit** is a key another container verified; a **miss** is a key no cache holds (Kinde verifies it, the verdict is written back). The bare DynamoDB client imports the SDK's client and sends one GetItem: the floor for any authorizer with a shared cache.",
+      "What a caller waits for when a request starts a new container: Lambda's init (importing the bundle) and then the request. As deployed: the client secret from the loopback Secrets Manager, the cache table on dynalite, Kinde on the loopback emulator. A **DynamoDB hit** is a key another container verified; a **miss** is a key no cache holds (Kinde verifies it, the verdict is written back). The bare DynamoDB client imports the SDK's client and sends one GetItem: the floor for any authorizer with a shared cache. Keygate runs with the component's settings but two: a positive lifetime that outlasts the run (so the cached key stays a hit) and a DynamoDB budget of 2 s (so that on a busy machine a slow first GetItem is not abandoned for Kinde; the conventional authorizer sets none).",
       "",
       table(
         ["bundle", "what it holds", "loaded at import", "whole bundle"],
