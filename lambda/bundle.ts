@@ -1,6 +1,5 @@
-import { build, type BuildOptions, type Metafile, type Plugin } from "esbuild";
+import { build, type BuildOptions, type Metafile } from "esbuild";
 import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { isBuiltin } from "node:module";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { AUTHORIZER_CHUNKS_DIR, authorizerBundlePath } from "../infra/authorizer-bundle-file";
 import { packageRoot } from "../infra/package-root";
@@ -37,35 +36,13 @@ export function nodeBundleOptions(entry: string, outfile: string): BuildOptions 
 }
 
 /**
- * Node's built-in modules are required, not imported. Importing a built-in as an ES module reads
- * every one of its exports, lazy ones included: on Node 22 `node:http`'s WebSocket export loads
- * Node's whole fetch implementation (undici), `node:crypto`'s loads Web Crypto and `node:tls`'s
- * parses the root certificates, whether or not the code ever uses them. Required, a built-in's
- * exports are read when used, so a container that answers from its cache never loads the HTTP
- * client it does not use.
- */
-function builtinsRequired(): Plugin {
-  return {
-    name: "keygate-builtins-required",
-    setup(build) {
-      // A dynamic import() of a built-in stays one: as a module of the bundle it would be a chunk, loaded from disk when run.
-      build.onResolve({ filter: /^[a-z_:/0-9]+$/ }, (args) =>
-        isBuiltin(args.path) && args.namespace === "file" && args.kind !== "dynamic-import" ? { path: args.path.replace(/^node:/, ""), namespace: "keygate-builtin" } : undefined,
-      );
-      // A CommonJS module of one line: esbuild's interop reads its exports through getters, on use.
-      build.onLoad({ filter: /.*/, namespace: "keygate-builtin" }, (args) => ({ contents: `module.exports = require(${JSON.stringify(`node:${args.path}`)});`, loader: "js" }));
-    },
-  };
-}
-
-/**
  * esbuild options for the authorizer: `outfile` exports `handler`, with the AWS SDK's DynamoDB and
  * Secrets Manager clients; what only some configurations use (usage plans and the API Gateway
  * client for auto-provisioning, and the credential sources the SDK's own chain imports on demand)
  * is in chunks in `chunks/` beside it.
  */
 export function authorizerBuildOptions(outfile: string): BuildOptions & { metafile: true } {
-  return { ...nodeBundleOptions(join(packageRoot(), "lambda", "index.ts"), outfile), plugins: [builtinsRequired()] };
+  return nodeBundleOptions(join(packageRoot(), "lambda", "index.ts"), outfile);
 }
 
 export interface BuiltFile {
