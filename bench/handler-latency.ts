@@ -69,7 +69,7 @@ export async function handlerLatency(): Promise<string> {
     return [
       "## The handler in one process, per cache layer (loopback dynalite and Kinde emulator)",
       "",
-      "The TypeScript sources run here, with the AWS SDK's DynamoDB client; the bundle uses Keygate's own (the end-to-end figures above are the bundle's).",
+      "The TypeScript sources run here, with the AWS SDK's DynamoDB client, as the bundle does (the end-to-end figures above are the bundle's).",
       "",
       table(["path", "runs", "p50 ms", "p99 ms", "Kinde calls/request", "GetItem/request", "PutItem/request"], rows),
       "",

@@ -1,4 +1,4 @@
-import { build, type BuildOptions, type Metafile, type Plugin } from "esbuild";
+import { build, type BuildOptions, type Metafile } from "esbuild";
 import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { AUTHORIZER_CHUNKS_DIR, authorizerBundlePath } from "./authorizer-bundle-file";
@@ -36,33 +36,13 @@ export function nodeBundleOptions(entry: string, outfile: string): BuildOptions 
 }
 
 /**
- * Two substitutions that keep the AWS SDK out of every cold start:
- * - the authorizer's `@aws-sdk/client-dynamodb` is Keygate's own small client (lambda/aws/dynamodb-client.ts);
- * - the SDK clients import their default credential chain statically, so a client given other
- *   credentials would still carry the whole chain: Keygate's environment-first provider takes its
- *   place, and imports the real chain lazily, into a chunk of its own.
- */
-function keygateAwsModules(root: string): Plugin {
-  const inDependency = (importer: string) => /[\\/]node_modules[\\/]/.test(importer);
-  const dynamodb = join(root, "lambda", "aws", "dynamodb-client.ts");
-  const credentials = join(root, "lambda", "aws", "environment-first-credentials.ts");
-  return {
-    name: "keygate-aws-modules",
-    setup(build) {
-      build.onResolve({ filter: /^@aws-sdk\/client-dynamodb$/ }, (args) => (inDependency(args.importer) ? undefined : { path: dynamodb }));
-      build.onResolve({ filter: /^@aws-sdk\/credential-provider-node$/ }, (args) => (inDependency(args.importer) ? { path: credentials } : undefined));
-    },
-  };
-}
-
-/**
- * esbuild options for the authorizer: `outfile` exports `handler`; the clients only some
- * configurations use (API Gateway for auto-provisioning, Secrets Manager for the client secret, the
- * SDK's credential chain without environment credentials) are chunks in `chunks/` beside it.
+ * esbuild options for the authorizer: `outfile` exports `handler`, with the AWS SDK's DynamoDB and
+ * Secrets Manager clients; what only some configurations use (usage plans and the API Gateway
+ * client for auto-provisioning, and the credential sources the SDK's own chain imports on demand)
+ * is in chunks in `chunks/` beside it.
  */
 export function authorizerBuildOptions(outfile: string): BuildOptions & { metafile: true } {
-  const root = packageRoot();
-  return { ...nodeBundleOptions(join(root, "lambda", "index.ts"), outfile), plugins: [keygateAwsModules(root)] };
+  return nodeBundleOptions(join(packageRoot(), "lambda", "index.ts"), outfile);
 }
 
 export interface BuiltFile {

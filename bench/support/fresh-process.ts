@@ -1,6 +1,8 @@
 /**
  * One fresh Node process importing a bundle, as Lambda's init does, and optionally invoking its
- * handler once. The process measures itself, so Node's own start-up is not in the figures.
+ * handler once, as Lambda's first invocation after init does. The process measures itself, so
+ * Node's own start-up is not in the figures. `node` is the Node binary to run (by default this
+ * one), so that the same measurement runs on Lambda's Node too.
  */
 import { execFile } from "node:child_process";
 import { pathToFileURL } from "node:url";
@@ -15,13 +17,17 @@ export interface FreshProcessResult {
   importCpuMs: number;
   /** Wall time of the first handler call, ms, when one was made. */
   firstCallMs?: number;
+  /** CPU time of the import and the first call together, ms. */
+  totalCpuMs?: number;
   /** What the first call threw, if it did. */
   firstCallError?: string;
   /** Resident set size after the import (and the call), bytes. */
   rssBytes: number;
+  /** What the bundle printed (its log lines), before the figures. */
+  output: string;
 }
 
-export async function importInFreshProcess(bundle: string, env: Record<string, string>, event?: unknown): Promise<FreshProcessResult> {
+export async function importInFreshProcess(bundle: string, env: Record<string, string>, event?: unknown, node: string = process.execPath): Promise<FreshProcessResult> {
   const script = `
     const cpu = process.cpuUsage();
     const started = performance.now();
@@ -34,10 +40,13 @@ export async function importInFreshProcess(bundle: string, env: Record<string, s
       const called = performance.now();
       try { await module.handler(event, { awsRequestId: "bench" }); } catch (error) { result.firstCallError = String(error); }
       result.firstCallMs = performance.now() - called;
+      const all = process.cpuUsage(cpu);
+      result.totalCpuMs = (all.user + all.system) / 1000;
     }
     result.rssBytes = process.memoryUsage().rss;
     process.stdout.write("\\n" + JSON.stringify(result) + "\\n");`;
-  const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script], { env: { PATH: process.env.PATH ?? "", ...env }, maxBuffer: 16 * 1024 * 1024 });
+  const { stdout } = await run(node, ["--input-type=module", "-e", script], { env: { PATH: process.env.PATH ?? "", ...env }, maxBuffer: 16 * 1024 * 1024 });
   // The handler's own log lines come first.
-  return JSON.parse(stdout.trim().split("\n").pop()!) as FreshProcessResult;
+  const lines = stdout.trim().split("\n");
+  return { ...(JSON.parse(lines.pop()!) as Omit<FreshProcessResult, "output">), output: lines.join("\n") };
 }
