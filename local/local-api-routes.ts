@@ -24,9 +24,31 @@ export function routeKeyForRule(method: string, path: string): string {
   return `${method} ${routeTemplateForRule(path)}`;
 }
 
-/** The local REST API's resources: `/`, `/{proxy+}`, the demo backend's, and one per route rule. */
+/**
+ * The local REST API's resources: `/`, `/{proxy+}`, the demo backend's, and one per route rule. A REST
+ * API's resource has at most one variable child (`{name}` or `{name+}`): API Gateway refuses another
+ * with "A sibling ({name}) of this resource already has a variable path part -- only one is allowed".
+ * So a rule's resource that would be a second one is left out; the requests it would have received
+ * reach the resource that is there (`/reports/{name}`, `/{proxy+}`), which the rule applies to as well.
+ */
 export function restApiResources(rules: readonly RouteRule[]): string[] {
-  return [...new Set([...DEFAULT_RESOURCES, ...DEMO_ROUTES.map((route) => route.template), ...rules.map((rule) => routeTemplateForRule(rule.path))])];
+  const resources: string[] = [...DEFAULT_RESOURCES, ...DEMO_ROUTES.map((route) => route.template)];
+  for (const template of rules.map((rule) => routeTemplateForRule(rule.path))) {
+    if (!resources.includes(template) && !resources.some((other) => secondVariableChild(template, other))) resources.push(template);
+  }
+  return resources;
+}
+
+/** Whether `template` has, under a parent it shares with `other`, a variable part other than the one `other` has there. */
+function secondVariableChild(template: string, other: string): boolean {
+  const parts = template.split("/");
+  const otherParts = other.split("/");
+  const variable = (part: string | undefined) => part !== undefined && part.startsWith("{");
+  for (let i = 1; i < parts.length && i < otherParts.length; i++) {
+    if (variable(parts[i]) && variable(otherParts[i]) && parts[i] !== otherParts[i]) return true;
+    if (parts[i] !== otherParts[i]) return false;
+  }
+  return false;
 }
 
 /** The local HTTP API's routes: the demo backend's, one per route rule, and `$default` for everything else. */

@@ -32,7 +32,8 @@ describe("the demo's REST API, a key without read:reports (bob)", () => {
     expect(BOB.scopes).not.toContain("read:reports");
   });
 
-  it.each(["/Reports/x", "/%52eports/x", "//reports/x"])("is refused GET %s, which reaches /{proxy+}, with 403", async (path) => {
+  // `/reports/x/y`: a REST resource has one variable child, here the demo's /reports/{name}, so no /reports/{proxy+} beside it.
+  it.each(["/Reports/x", "/%52eports/x", "//reports/x", "/reports/x/y"])("is refused GET %s, which reaches /{proxy+}, with 403", async (path) => {
     expect(router.route(path)?.resource).toBe("/{proxy+}");
     h.local.cache.flush();
     const reply = await h.call(path, { key: BOB.api_key });
@@ -40,8 +41,9 @@ describe("the demo's REST API, a key without read:reports (bob)", () => {
     expect(h.audit.at(-1)).toMatchObject({ decision: "deny", reason: "route_scope_missing" });
   });
 
-  it.each(["/%72eports/x", "/reports/x/y"])("is refused GET %s, which reaches a reports resource, with 403", async (path) => {
-    expect(router.route(path)?.resource).toMatch(/^\/reports\//);
+  it("is refused GET /%72eports/x, which reaches /reports/{name}, with 403", async () => {
+    const path = "/%72eports/x";
+    expect(router.route(path)?.resource).toBe("/reports/{name}");
     expect((await h.call(path, { key: BOB.api_key })).status).toBe(403);
   });
 
