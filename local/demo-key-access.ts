@@ -1,8 +1,9 @@
 /**
  * What each demo key can do under the settings in effect, decided by the authorizer's own rules:
  * its verdict on the emulator's answer for the key, `decide` (required scopes, org keys, the key's API), then the
- * policy it would return, evaluated for each demo route as API Gateway does (REST API), or the route
- * rules that apply to each demo route's route key (HTTP API). The banner shows no key or route as
+ * policy it would return for the resource the local REST API routes each demo route to, evaluated
+ * against the route's method ARN as API Gateway does (REST API), or the route rules that apply to
+ * each demo route's route key (HTTP API). The banner shows no key or route as
  * working that the settings refuse.
  */
 import { decide, needsKeyMetadata, type DenyReason } from "../lambda/decision";
@@ -15,6 +16,8 @@ import { rulesForRouteKey } from "../lambda/policy/route-template-match";
 import { verdictFromKinde } from "../lambda/verdict/verdict";
 import type { DemoRoute } from "./demo-backend";
 import type { DemoKey } from "./demo-keys";
+import { restApiResources } from "./local-api-routes";
+import { ResourceRouter } from "./resource-router";
 import { emulatedApiId, keyMetadataOf } from "./kinde-emulator";
 import type { StageIdentity } from "./local-gateway";
 import type { KeygateSettings } from "./stack-config";
@@ -24,12 +27,13 @@ export type DemoKeyAccess = { key: DemoKey; accepted: false; reason: DenyReason 
 export function demoKeyAccess(
   keys: readonly DemoKey[],
   routes: readonly DemoRoute[],
-  settings: Pick<KeygateSettings, "requiredScopes" | "allowOrgKeys" | "routeScopes" | "kindeApiIds">,
+  settings: Pick<KeygateSettings, "requiredScopes" | "allowOrgKeys" | "routeScopes" | "kindeApiIds"> & Partial<Pick<KeygateSettings, "authorizerType">>,
   stage: StageIdentity,
   /** HTTP API mode: the route key each demo route is sent to. */
   routeKeyOf?: (route: DemoRoute) => string,
 ): DemoKeyAccess[] {
   const rules = parseRouteScopes(settings.routeScopes);
+  const router = new ResourceRouter(restApiResources(rules));
   const arn = (route: DemoRoute) => `arn:${stage.partition}:execute-api:${stage.region}:${stage.accountId}:${stage.apiId}/${stage.stage}/${route.method}${route.path}`;
   return keys.map((key) => {
     // The emulator's answer for this key (local/kinde-emulator.ts), as the authorizer reads it.
@@ -49,7 +53,10 @@ export function demoKeyAccess(
         if (routeKeyOf) return { route, allowed: rulesForRouteKey(deniedRoutes(new Set(decision.identity.scopes), rules), routeKeyOf(route)).length === 0 };
         const target = parseMethodArn(arn(route));
         if (!target) throw new Error(`not a method ARN: ${arn(route)}`);
-        return { route, allowed: evaluatePolicy(buildPolicy(target, new Set(decision.identity.scopes), rules), arn(route)) === "allow" };
+        // A TOKEN event names no route. The REST API's `/{proxy+}` matches every path but the root, and `/` the root.
+        const resource = settings.authorizerType === "TOKEN" ? undefined : router.route(route.path)?.resource;
+        const policy = buildPolicy(target, new Set(decision.identity.scopes), rules, resource ? { method: route.method, resource } : undefined);
+        return { route, allowed: evaluatePolicy(policy, arn(route)) === "allow" };
       }),
     };
   });

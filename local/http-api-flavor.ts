@@ -213,10 +213,3 @@ export function checkSimpleResult(value: unknown): AuthorizerSimpleResult | stri
   if (typeof r.context !== "object" || Array.isArray(r.context)) return "context is not an object";
   return { isAuthorized: r.isAuthorized, context: r.context as Record<string, unknown> };
 }
-
-/** The route an HTTP API gives a route rule's template: `*` segments become a parameter, a final one a greedy one. */
-export function routeKeyForRule(method: string, path: string): string {
-  const segments = path === "/" ? [] : path.slice(1).split("/");
-  const template = segments.map((segment, index) => (segment === "*" ? (index === segments.length - 1 ? "{proxy+}" : `{any${index}}`) : segment));
-  return `${method} /${template.join("/")}`;
-}

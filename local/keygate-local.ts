@@ -18,13 +18,12 @@ import { DEMO_KEYS, demoSettings, type DemoKey } from "./demo-keys";
 import { ensureCacheTable, localDynamoDbClient, startEmbeddedDynamoDb, type EmbeddedDynamoDb } from "./embedded-dynamodb";
 import { emulatedApiId, KindeEmulator, type LocalKey } from "./kinde-emulator";
 import { liveKeysFile } from "./keys-file";
-import { DEFAULT_RESOURCES, LocalGateway, type RequestLogEntry, type StageIdentity } from "./local-gateway";
+import { LocalGateway, type RequestLogEntry, type StageIdentity } from "./local-gateway";
 import type { ApiKind } from "./api-flavor";
-import { DEFAULT_ROUTE, HttpApiFlavor, routeKeyForRule } from "./http-api-flavor";
-import { DEMO_ROUTES } from "./demo-backend";
+import { HttpApiFlavor } from "./http-api-flavor";
+import { httpApiRoutes, restApiResources } from "./local-api-routes";
 import { loadSettingsFile, settingsPath, type KeygateSettings, type LoadedSettings } from "./stack-config";
 import { startLocalUsagePlans, usagePlansVariableForCheck, type LocalUsagePlans } from "./local-usage-plans";
-import { templateSegments, type RouteRule } from "../lambda/policy/route-rules";
 import type { UsagePlanLimiter } from "./usage-plan-limiter";
 import type { LocalApiGatewayControlPlane } from "./api-gateway-control-plane";
 import type { LocalRestApi } from "./local-rest-api";
@@ -232,7 +231,7 @@ export async function startKeygateLocal(options: KeygateLocalOptions = {}): Prom
           identitySource: identitySources,
           ...(usage ? { usage } : {}),
           backend: demoBackend,
-          resources: apiResources(config.routeRules),
+          resources: restApiResources(config.routeRules),
         });
     const requestedPort = options.port ?? 3000;
     let port: number;
@@ -250,7 +249,7 @@ export async function startKeygateLocal(options: KeygateLocalOptions = {}): Prom
       gatewayUrl: `http://${host}:${port}`,
       dynamodb: { endpoint: dynamodb.endpoint, tableName, embedded: dynamodb.mode === "embedded" },
       authorizer: { type: authorizerType, identitySource: identitySources, resultTtlSeconds: settings.authorizerResultTtlSeconds, memoryCacheTtlSeconds: config.memoryCacheTtlSeconds },
-      resourcePaths: apiResources(config.routeRules),
+      resourcePaths: restApiResources(config.routeRules),
       usagePlans,
       flushAuthorizerCache: () => cache.flush(),
       endpointsFile: options.endpointsFile === false ? undefined : resolve(cwd, options.endpointsFile ?? localEndpointsPath(cwd)),
@@ -343,27 +342,9 @@ function auditSink(option: KeygateLocalOptions["auditLog"], cwd: string, listene
   };
 }
 
-/**
- * The local API's resources: a root and a greedy catch-all, plus each route rule's template, as
- * the protected API would have them (a rule with a `*` segment names no single resource).
- */
-function apiResources(rules: readonly RouteRule[]): string[] {
-  const templates = rules.filter((rule) => !templateSegments(rule.path).some((segment) => segment.kind === "wildcard")).map((rule) => rule.path);
-  return [...DEFAULT_RESOURCES, ...templates];
-}
-
 /** KEYGATE_LOCAL_API: `rest` (the default) or `http`. */
 function localApiKind(value: string | undefined): ApiKind {
   const kind = value?.trim().toLowerCase() || "rest";
   if (kind === "rest" || kind === "http") return kind;
   throw new Error(`KEYGATE_LOCAL_API must be rest (a REST API, the default) or http (an HTTP API), not "${value}"`);
-}
-
-/**
- * The local HTTP API's routes: the demo backend's, one per route rule (a rule's `*` segments become
- * parameters, as no HTTP API route can hold a wildcard), and `$default` for everything else.
- */
-function httpApiRoutes(rules: readonly RouteRule[]): string[] {
-  const demo = DEMO_ROUTES.map((route) => `${route.method} ${route.template}`);
-  return [...new Set([...demo, ...rules.map((rule) => routeKeyForRule(rule.method, rule.path)), DEFAULT_ROUTE])];
 }

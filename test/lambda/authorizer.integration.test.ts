@@ -168,7 +168,7 @@ describe("authenticating", () => {
     const bob = await c.handler(requestEvent(`Bearer ${BOB}`));
     expect(bob.policyDocument.Statement).toEqual([
       { Action: "execute-api:Invoke", Effect: "Allow", Resource: [`${STAGE_ARN}/*/*`] },
-      // The rule's method ARNs, and, since the rule names the route API Gateway resolved, every path of its verb.
+      // The rule's method ARNs, and, since the rule applies to the route API Gateway resolved, every path of its verb.
       { Action: "execute-api:Invoke", Effect: "Deny", Resource: [`${STAGE_ARN}/POST/lambda-request`, `${STAGE_ARN}/POST/lambda-request/`, `${STAGE_ARN}/POST/*`] },
     ]);
     expect(c.last()).toMatchObject({ decision: "deny", reason: "route_scope_missing", user_id: "kp_bob" });
@@ -201,6 +201,19 @@ describe("route rules decided on the route API Gateway resolved", () => {
     const get = { ...requestEvent(`Bearer ${BOB}`, { methodArn: `${STAGE_ARN}/GET/lambda-request` }), httpMethod: "GET" };
     expect(evaluatePolicy((await c.handler(get)).policyDocument as PolicyDocument, get.methodArn)).toBe("allow");
   });
+
+  it.each(["Lambda-request", "%4Cambda-request", "x/y"])(
+    "denies a REQUEST routed to the catch-all /{proxy+}, which can serve the rule's path, whatever its path (%s)",
+    async (spelling) => {
+      const c = container(RULES);
+      const event = { ...requestEvent(`Bearer ${BOB}`, { methodArn: `${STAGE_ARN}/POST/${spelling}` }), resource: "/{proxy+}", httpMethod: "POST" };
+      const result = await c.handler(event);
+      expect(evaluatePolicy(result.policyDocument as PolicyDocument, event.methodArn)).toBe("explicit-deny");
+      expect(c.last()).toMatchObject({ decision: "deny", reason: "route_scope_missing" });
+      const get = { ...event, methodArn: `${STAGE_ARN}/GET/${spelling}`, httpMethod: "GET" };
+      expect(evaluatePolicy((await c.handler(get)).policyDocument as PolicyDocument, get.methodArn)).toBe("allow");
+    },
+  );
 
   it("with a TOKEN event, which names no route, denies by method ARN only", async () => {
     const c = container(RULES);

@@ -2,8 +2,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ruleNamesRoute } from "../../lambda/policy/route-match";
 import { denyResources, extraPathsCovered, parseRouteScopes, type RouteRule } from "../../lambda/policy/route-rules";
+import { ruleMatchesRouteTemplate } from "../../lambda/policy/route-template-match";
 
 const DOC_EXAMPLES = [
   "GET /reports/{name}",
@@ -39,17 +39,20 @@ describe("docs/route-rules.md", () => {
     for (const route of routes) expect(() => parseRouteScopes({ [route]: "s" })).toThrow(`"${route}"`);
   });
 
-  it("names, under \"Which routes a rule names\", exactly the routes ruleNamesRoute names", () => {
-    const section = doc.slice(doc.indexOf("## Which routes a rule names"), doc.indexOf("\n## ", doc.indexOf("## Which routes a rule names") + 1));
-    const rows = section.split("\n").filter((line) => line.startsWith("| `"));
+  it("lists, under \"When a rule applies to a route\", exactly the resources the matcher applies each rule to", () => {
+    const heading = "## When a rule applies to a route";
+    const section = doc.slice(doc.indexOf(heading), doc.indexOf("\n## ", doc.indexOf(heading) + 1));
+    const table = section.slice(section.indexOf("| rule | applies to | does not apply to |"));
+    const rows = table.split("\n").filter((line) => line.startsWith("| `"));
     expect(rows.length).toBeGreaterThanOrEqual(7);
     const codes = (cell: string) => [...cell.matchAll(/`([^`]+)`/g)].map((code) => code[1]!);
     for (const row of rows) {
-      const [ruleCell, namesCell, notCell] = row.split(" | ");
+      const [ruleCell, appliesCell, notCell] = row.split(" | ");
       const rule = parseRouteScopes({ [codes(ruleCell!)[0]!]: "s" })[0]!;
       const verb = rule.method === "ANY" ? "GET" : rule.method;
-      for (const resource of codes(namesCell!)) expect([rule.path, resource, ruleNamesRoute(rule, verb, resource)]).toEqual([rule.path, resource, true]);
-      for (const resource of codes(notCell!)) expect([rule.path, resource, ruleNamesRoute(rule, verb, resource)]).toEqual([rule.path, resource, false]);
+      expect(codes(appliesCell!).length + codes(notCell!).length).toBeGreaterThan(1);
+      for (const resource of codes(appliesCell!)) expect([rule.path, resource, ruleMatchesRouteTemplate(rule, verb, resource)]).toEqual([rule.path, resource, true]);
+      for (const resource of codes(notCell!)) expect([rule.path, resource, ruleMatchesRouteTemplate(rule, verb, resource)]).toEqual([rule.path, resource, false]);
     }
   });
 });

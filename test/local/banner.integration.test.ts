@@ -31,6 +31,9 @@ const STACKS: [string, string | undefined][] = [
   ["a stack requiring a scope no demo key has", "config:\n  keygate:requiredScopes: '[\"api:access\"]'\n"],
   ["a stack requiring read:reports, with org keys on", "config:\n  keygate:requiredScopes: '[\"read:reports\"]'\n  keygate:allowOrgKeys: \"true\"\n"],
   ["a stack with a route rule on /whoami", "config:\n  keygate:routeScopes:\n    GET /whoami: admin\n  keygate:cacheTtlSeconds: 120\n"],
+  // /reports/monthly reaches /reports/{name}, which can serve /reports/annual: the rule applies there (REQUEST), not on the method ARN alone (TOKEN).
+  ["a stack with a route rule on one report", "config:\n  keygate:routeScopes:\n    GET /reports/annual: admin\n"],
+  ["a TOKEN authorizer with a route rule on one report", "config:\n  keygate:authorizerType: TOKEN\n  keygate:routeScopes:\n    GET /reports/annual: admin\n"],
 ];
 
 describe("the npm start banner with the demo keys", () => {

@@ -112,22 +112,24 @@ describe("authorization and the gateway cache", () => {
   });
 
   it("re-evaluates the cached policy for other paths of the same route, and invokes the authorizer once more for another route", async () => {
-    // With route rules the answer is cached per key and route: GET /whoami, /reports/monthly and
-    // /profile all reach GET /{proxy+}; POST /orders is a resource of its own.
+    // With route rules the answer is cached per key and route: /reports/monthly and /reports/annual
+    // both reach GET /reports/{name}, /whoami and /whoami/ GET /whoami; POST /orders is a resource of its own.
     const first = await h.call("/whoami", { key: BOB.api_key });
     const verifyCalls = kinde.calls.verify;
     const second = await h.call("/reports/monthly", { key: BOB.api_key });
-    const third = await h.call("/profile", { key: BOB.api_key });
-    const fourth = await h.call("/orders", { key: BOB.api_key, method: "POST" });
-    expect([first.status, second.status, third.status, fourth.status]).toEqual([200, 403, 200, 403]);
-    expect(h.audit).toHaveLength(2); // one invocation per route
-    expect(kinde.calls.verify).toBe(verifyCalls); // the second from the authorizer's own memory
-    expect(h.requests.map((r) => r.origin)).toEqual(["authorizer", "gateway-cache", "gateway-cache", "authorizer"]);
+    const third = await h.call("/reports/annual", { key: BOB.api_key });
+    const fourth = await h.call("/whoami/", { key: BOB.api_key });
+    const fifth = await h.call("/orders", { key: BOB.api_key, method: "POST" });
+    expect([first.status, second.status, third.status, fourth.status, fifth.status]).toEqual([200, 403, 403, 200, 403]);
+    expect(h.audit).toHaveLength(3); // one invocation per route
+    expect(kinde.calls.verify).toBe(verifyCalls); // the later ones from the authorizer's own memory
+    expect(h.requests.map((r) => r.origin)).toEqual(["authorizer", "authorizer", "gateway-cache", "gateway-cache", "authorizer"]);
   });
 
   it("serves every path of a route a key may call from one cached answer", async () => {
-    expect((await h.call("/whoami", { key: ALICE.api_key })).status).toBe(200);
-    const replies = await Promise.all(["/reports/a", "/reports/b/c"].map(async (path) => (await h.call(path, { key: ALICE.api_key })).status));
+    // All three reach the catch-all /{proxy+}, where alice holds every rule's scopes.
+    expect((await h.call("/profile", { key: ALICE.api_key })).status).toBe(200);
+    const replies = await Promise.all(["/a/b", "/Reports/c"].map(async (path) => (await h.call(path, { key: ALICE.api_key })).status));
     expect(replies).toEqual([200, 200]);
     expect(h.requests.map((r) => r.origin)).toEqual(["authorizer", "gateway-cache", "gateway-cache"]);
     const more = await h.call("/orders", { key: ALICE.api_key, method: "POST" });
@@ -136,15 +138,16 @@ describe("authorization and the gateway cache", () => {
   });
 
   it("caches the authorizer's 401 too, by the exact header value", async () => {
-    await h.call("/whoami", { key: REVOKED.api_key });
-    const again = await h.call("/reports/x", { key: REVOKED.api_key });
+    // Both reach the same route, /{proxy+}.
+    await h.call("/profile", { key: REVOKED.api_key });
+    const again = await h.call("/x/y", { key: REVOKED.api_key });
     expect(again.status).toBe(401);
     expect(h.requests.map((r) => [r.origin, r.reason])).toEqual([
       ["authorizer", "inactive_key"],
       ["gateway-cache", "inactive_key"],
     ]);
     // A different header value is a different cache entry (here: another scheme spelling).
-    const other = await h.call("/whoami", { headers: { Authorization: `bearer ${REVOKED.api_key}` } });
+    const other = await h.call("/profile", { headers: { Authorization: `bearer ${REVOKED.api_key}` } });
     expect(other.status).toBe(401);
     expect(h.requests.at(-1)!.origin).toBe("authorizer");
   });

@@ -8,7 +8,8 @@ import { request } from "node:http";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { InvocationOutcome } from "../../local/authorizer-host";
 import { AuthorizerResultCache } from "../../local/authorizer-result-cache";
-import { checkSimpleResult, HttpApiFlavor, routeKeyForRule, type HttpApiIntegrationEvent } from "../../local/http-api-flavor";
+import { checkSimpleResult, HttpApiFlavor, type HttpApiIntegrationEvent } from "../../local/http-api-flavor";
+import { routeKeyForRule } from "../../local/local-api-routes";
 import { LocalGateway, type RequestLogEntry } from "../../local/local-gateway";
 
 const STAGE = { partition: "aws", region: "eu-west-1", accountId: "123456789012", apiId: "a1b2c3d4e5", stage: "$default" };

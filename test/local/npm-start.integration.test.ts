@@ -173,6 +173,8 @@ describe("npm start", () => {
 
     expect((await fetch(`${url}/admin/x`, { headers: { Authorization: `Bearer ${ALICE.api_key}` } })).status).toBe(403);
     expect((await fetch(`${url}/whoami`, { headers: { Authorization: `Bearer ${ALICE.api_key}` } })).status).toBe(200);
+    // The same route again: answered from the gateway's result cache.
+    expect((await fetch(`${url}/whoami`, { headers: { Authorization: `Bearer ${ALICE.api_key}` } })).status).toBe(200);
     await waitFor(run, /200 GET \/whoami user=kp_alice verdict=gateway-cache/);
     // KEYGATE_VERBOSE=1 prints the audit record as well.
     await waitFor(run, /audit \{.*"decision":"deny","reason":"route_scope_missing"/);

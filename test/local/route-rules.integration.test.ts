@@ -55,13 +55,23 @@ describe("a key without the rule's scope (bob)", () => {
   });
 
   it.each([
-    ["GET", "/reports"],
     ["POST", "/reports/monthly"],
+    ["GET", "/whoami"],
+    ["GET", "/uploads"],
+  ])("still reaches %s %s, a resource of its own that no rule applies to", async (method, path) => {
+    expect((await h.call(path, { key: BOB.api_key, method })).status).toBe(200);
+  });
+
+  // `/{proxy+}` can receive any path a rule covers, so every rule of the request's verb applies to it.
+  it.each([
+    ["GET", "/reports"],
     ["GET", "/foo/admin/x"],
     ["GET", "/x/health"],
     ["GET", "/files"],
-  ])("still reaches %s %s, which no rule covers", async (method, path) => {
-    expect((await h.call(path, { key: BOB.api_key, method })).status).toBe(200);
+  ])("is refused %s %s, which reaches the catch-all /{proxy+}, with 403", async (method, path) => {
+    h.local.cache.flush();
+    expect((await h.call(path, { key: BOB.api_key, method })).status).toBe(403);
+    expect(h.audit).toMatchObject([{ decision: "deny", reason: "route_scope_missing" }]);
   });
 });
 
@@ -84,12 +94,11 @@ describe("a rule is decided on the resource API Gateway routed to, whatever the 
     expect(h.requests).toMatchObject([{ status: 403, origin: "authorizer", reason: "explicit_deny" }]);
   });
 
-  it.each(["/Uploads", "//uploads"])("routes POST %s to another resource (/{proxy+}), which the rule does not name", async (path) => {
+  it.each(["/Uploads", "//uploads"])("refuses bob POST %s, routed to /{proxy+}, which can serve /uploads too, with 403", async (path) => {
     h.local.cache.flush();
     const reply = await h.call(path, { key: BOB.api_key, method: "POST" });
-    expect(reply.status).toBe(200);
-    expect(reply.json()).toMatchObject({ route: `POST ${path}` });
-    expect(h.audit).toMatchObject([{ decision: "allow", reason: "allowed" }]);
+    expect(reply.status).toBe(403);
+    expect(h.audit).toMatchObject([{ decision: "deny", reason: "route_scope_missing" }]);
   });
 
   it("lets alice, who holds the scope, POST /uploads in any spelling", async () => {
