@@ -17,6 +17,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleAuthorizer, packageRoot } from "../../lambda/bundle";
 import { requestEvent } from "../support/aws-events";
+import { bundleNode, bundleNodeVersion } from "../support/bundle-node";
 
 const run = promisify(execFile);
 
@@ -54,7 +55,7 @@ async function lookupsOfOneRequest(name: string, env: Record<string, string>): P
   const script = `
     const { handler } = await import(${JSON.stringify(pathToFileURL(bundle).href)});
     await handler(${JSON.stringify(requestEvent("Bearer k_live_endpoint_0123456789abcdef"))}, { awsRequestId: "r1" }).catch(() => undefined);`;
-  await run(process.execPath, ["--import", pathToFileURL(preload).href, "--input-type=module", "-e", script], {
+  await run(bundleNode(), ["--import", pathToFileURL(preload).href, "--input-type=module", "-e", script], {
     env: {
       PATH: process.env.PATH,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
@@ -88,7 +89,7 @@ function sdkHost(region: string, switches: { fips?: boolean; dualStack?: boolean
   }
 }
 
-describe("the bundle's AWS client", () => {
+describe(`the bundle's AWS client, on Node ${bundleNodeVersion()}`, () => {
   it("is the AWS SDK's DynamoDB client and signer, wherever Keygate's code imports the client", () => {
     const root = packageRoot();
     const fromRoot = (path: string) => relative(root, join(process.cwd(), path)).split(sep).join("/");
