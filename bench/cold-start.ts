@@ -16,6 +16,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { bundleAuthorizer, nodeBundleOptions } from "../lambda/bundle";
+import { LOCAL_KINDE_API_ID } from "../local/kinde-emulator";
 import { requestEvent } from "../test/support/aws-events";
 import { importInFreshProcess, type FreshProcessResult } from "./support/fresh-process";
 import { LAMBDA_NODE_VERSIONS, lambdaNodeBinary, LambdaNodeUnavailableError } from "./support/lambda-node";
@@ -98,8 +99,16 @@ async function contenders(dir: string, loopback: Loopback): Promise<Contender[]>
       metafile: (await bundleAuthorizer(keygate)).metafile,
       // As the component deploys it, but for two settings: the positive lifetime outlasts the run, so the
       // cached key stays a hit, and the DynamoDB budget allows for a shared machine, so a slow hit is not
-      // abandoned for Kinde (the conventional authorizer has no budget at all).
-      env: { ...aws, ...kinde, CACHE_TABLE_NAME: keygateTable, CACHE_TTL_SECONDS: "86400", DYNAMODB_TIMEOUT_MS: "2000" },
+      // abandoned for Kinde (the conventional authorizer has no budget at all). KINDE_API_IDS is set, as
+      // preview requires of a deployment without requiredScopes: the key's metadata is read too.
+      env: {
+        ...aws,
+        ...kinde,
+        CACHE_TABLE_NAME: keygateTable,
+        CACHE_TTL_SECONDS: "86400",
+        DYNAMODB_TIMEOUT_MS: "2000",
+        KINDE_API_IDS: LOCAL_KINDE_API_ID,
+      },
       event: (kind, i) => authorization(kind === "hit" ? 0 : 2 + 2 * i),
       wrongCase: (kind, result) => {
         const source = /"verdict_source":"(\w+)"/.exec(result.output)?.[1];
