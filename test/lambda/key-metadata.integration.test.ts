@@ -14,10 +14,12 @@ import { DynamoDbKeyMetadataStore } from "../../lambda/cache/dynamodb-key-metada
 import { DynamoDbVerdictStore } from "../../lambda/cache/dynamodb-verdict-store";
 import { MemoryVerdictCache } from "../../lambda/cache/memory-verdict-cache";
 import { loadConfig } from "../../lambda/config";
+import { needsKeyMetadata } from "../../lambda/decision";
 import { KindeKeyMetadataClient } from "../../lambda/kinde/key-metadata-client";
 import { KeyMetadataResolver } from "../../lambda/kinde/key-metadata-resolver";
 import { M2MTokenProvider } from "../../lambda/kinde/m2m-token";
 import { KindeVerifyClient } from "../../lambda/kinde/verify-client";
+import type { Verdict } from "../../lambda/verdict/verdict";
 import { VerdictResolver } from "../../lambda/verdict/verdict-resolver";
 import { HeldCalls } from "../../local/held-calls";
 import { LOCAL_KINDE_API_ID, type LocalKey } from "../../local/kinde-emulator";
@@ -273,7 +275,10 @@ describe("key types from Kinde's metadata", () => {
 });
 
 describe("metadata lifetime", () => {
-  it("is fetched once per key id per KEY_METADATA_TTL_SECONDS across many verdict refreshes, in every container", async () => {
+  it.each([
+    ["looked up beside the verdict", false],
+    ["stored with the verdict", true],
+  ])("is fetched once per key id per KEY_METADATA_TTL_SECONDS across many verdict refreshes, in every container (%s)", async (_, withVerdict) => {
     const start = 1_900_000_000_000;
     let clock = start;
     const now = () => clock;
@@ -282,8 +287,17 @@ describe("metadata lifetime", () => {
     const container = () => {
       const tokens = new M2MTokenProvider(kinde.url, "keygate-meta", clientSecretSource({ clientSecret: CLIENT_SECRET }), now);
       const records: AuditRecord[] = [];
+      const config = { requiredScopes: [], allowOrgKeys: false, routeRules: [], kindeApiIds: [OUR_API] };
+      const keyMetadata = new KeyMetadataResolver({
+        kinde: new KindeKeyMetadataClient(kinde.url, tokens),
+        store: new DynamoDbKeyMetadataStore(aws.client, aws.tableName, 1_000),
+        memoryMaxEntries: 100,
+        ttlMs,
+        timeoutMs: 5_000,
+        now,
+      });
       const handler = createAuthorizer({
-        config: { requiredScopes: [], allowOrgKeys: false, routeRules: [], kindeApiIds: [OUR_API] },
+        config,
         verdicts: new VerdictResolver({
           memory: new MemoryVerdictCache({ maxEntries: 100, ttlMs: 30_000, lifetimes: { positiveMs: verdictLifetimeMs, negativeMs: 30_000 } }),
           store: new DynamoDbVerdictStore({ client: aws.client, tableName: aws.tableName, timeoutMs: 1_000, lifetimes: { positiveMs: verdictLifetimeMs, negativeMs: 30_000 }, staleIfErrorMs: 0 }),
@@ -291,16 +305,10 @@ describe("metadata lifetime", () => {
           lifetimes: { positiveMs: verdictLifetimeMs, negativeMs: 30_000 },
           staleIfErrorMs: 0,
           verifyTimeoutMs: 5_000,
+          ...(withVerdict ? { keyMetadata: { resolver: keyMetadata, needed: (verdict: Verdict) => needsKeyMetadata(verdict, config) } } : {}),
           now,
         }),
-        keyMetadata: new KeyMetadataResolver({
-          kinde: new KindeKeyMetadataClient(kinde.url, tokens),
-          store: new DynamoDbKeyMetadataStore(aws.client, aws.tableName, 1_000),
-          memoryMaxEntries: 100,
-          ttlMs,
-          timeoutMs: 5_000,
-          now,
-        }),
+        keyMetadata,
         audit: (record) => records.push(record),
       });
       return { handler, records };
@@ -319,7 +327,8 @@ describe("metadata lifetime", () => {
     expect(kinde.calls.keyMetadata).toBe(1);
     expect(first.records[0]).toMatchObject({ key_metadata_source: "kinde" });
     expect(second.records[0]).toMatchObject({ key_metadata_source: "dynamodb" });
-    expect(first.records[1]).toMatchObject({ key_metadata_source: "memory" });
+    // The first container's next refresh: its own expired verdict carries the metadata, or its memory holds it by key id.
+    expect(first.records[1]).toMatchObject({ key_metadata_source: withVerdict ? "with-verdict" : "memory" });
 
     // Past its lifetime the metadata is read again, once, and shared again.
     clock = start + ttlMs;
