@@ -3,7 +3,7 @@
  * (verify and `GET /api/v1/api_keys/{key_id}`), DynamoDB as dynalite. Also: a redirecting or
  * misaddressed Kinde is an outage, never an Allow and never a cached verdict.
  */
-import { ScanCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
+import { PutItemCommand, ScanCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
 import type { IncomingMessage } from "node:http";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { clientSecretSource } from "../../lambda/kinde/client-secret";
@@ -231,6 +231,21 @@ describe("the key's metadata stored with its verdict", () => {
     const c = container({ ...bound, KEY_METADATA_TTL_SECONDS: ttl });
     expect((await rejection(c.handler(requestEvent(`Bearer ${OTHER_API}`)))).message).toBe("Unauthorized");
     expect(c.last()).toMatchObject({ decision: "deny", reason: "wrong_api", verdict_source: "dynamodb", key_metadata_source: "kinde" });
+  });
+
+  it.each<[string, Record<string, AttributeValue>]>([
+    ["API ids that are not a list", { keyApiIds: { S: OUR_API } }],
+    ["an API id that is not a string", { keyApiIds: { L: [{ N: "1" }] } }],
+    ["a type that is not a string", { keyType: { N: "1" } }],
+    ["no usable-until", { keyMetadataUsableUntil: { S: "later" } }],
+  ])("reads a verdict item carrying metadata with %s as a verdict without metadata", async (_, corruption) => {
+    await rejection(container(bound).handler(requestEvent(`Bearer ${OTHER_API}`)));
+    const item = await verdictItem();
+    // Were the carried metadata read, this key would belong to our API.
+    await aws.client.send(new PutItemCommand({ TableName: aws.tableName, Item: { ...item!, keyApiIds: { L: [{ S: OUR_API }] }, ...corruption } }));
+    const c = container(bound);
+    expect((await rejection(c.handler(requestEvent(`Bearer ${OTHER_API}`)))).message).toBe("Unauthorized");
+    expect(c.last()).toMatchObject({ decision: "deny", reason: "wrong_api", verdict_source: "dynamodb", key_metadata_source: "dynamodb" });
   });
 
   it("never lets an older verdict with metadata replace a newer one", async () => {
