@@ -24,7 +24,7 @@ export interface ResolvedKeyMetadataWithPendingWrite {
 
 export interface KeyMetadataResolverOptions {
   kinde: Pick<KindeKeyMetadataClient, "get">;
-  store?: DynamoDbKeyMetadataStore;
+  store?: Pick<DynamoDbKeyMetadataStore, "get" | "put">;
   memoryMaxEntries: number;
   /** How long fetched metadata is used: `KEY_METADATA_TTL_SECONDS`. */
   ttlMs: number;
