@@ -16,6 +16,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { bundleAuthorizer, nodeBundleOptions } from "../lambda/bundle";
+import { LOCAL_KINDE_API_ID } from "../local/kinde-emulator";
 import { requestEvent } from "../test/support/aws-events";
 import { importInFreshProcess, type FreshProcessResult } from "./support/fresh-process";
 import { LAMBDA_NODE_VERSIONS, lambdaNodeBinary, LambdaNodeUnavailableError } from "./support/lambda-node";
@@ -98,8 +99,16 @@ async function contenders(dir: string, loopback: Loopback): Promise<Contender[]>
       metafile: (await bundleAuthorizer(keygate)).metafile,
       // As the component deploys it, but for two settings: the positive lifetime outlasts the run, so the
       // cached key stays a hit, and the DynamoDB budget allows for a shared machine, so a slow hit is not
-      // abandoned for Kinde (the conventional authorizer has no budget at all).
-      env: { ...aws, ...kinde, CACHE_TABLE_NAME: keygateTable, CACHE_TTL_SECONDS: "86400", DYNAMODB_TIMEOUT_MS: "2000" },
+      // abandoned for Kinde (the conventional authorizer has no budget at all). KINDE_API_IDS is set, as
+      // preview requires of a deployment without requiredScopes: the key's metadata is read too.
+      env: {
+        ...aws,
+        ...kinde,
+        CACHE_TABLE_NAME: keygateTable,
+        CACHE_TTL_SECONDS: "86400",
+        DYNAMODB_TIMEOUT_MS: "2000",
+        KINDE_API_IDS: LOCAL_KINDE_API_ID,
+      },
       event: (kind, i) => authorization(kind === "hit" ? 0 : 2 + 2 * i),
       wrongCase: (kind, result) => {
         const source = /"verdict_source":"(\w+)"/.exec(result.output)?.[1];
@@ -144,7 +153,7 @@ export async function coldStart(): Promise<string> {
     const lines = [
       `## Cold start: import plus the first request, in fresh Node processes (${ROUNDS} rounds per Node, the three in turn)`,
       "",
-      "What a caller waits for when a request starts a new container: Lambda's init (importing the bundle) and then the request. As deployed: the client secret from the loopback Secrets Manager, the cache table on dynalite, Kinde on the loopback emulator. A **DynamoDB hit** is a key another container verified; a **miss** is a key no cache holds (Kinde verifies it, the verdict is written back). The bare DynamoDB client imports the SDK's client and sends one GetItem: the floor for any authorizer with a shared cache. Keygate runs with the component's settings but two: a positive lifetime that outlasts the run (so the cached key stays a hit) and a DynamoDB budget of 2 s (so that on a busy machine a slow first GetItem is not abandoned for Kinde; the conventional authorizer sets none).",
+      "What a caller waits for when a request starts a new container: Lambda's init (importing the bundle) and then the request. As deployed: the client secret from the loopback Secrets Manager, the cache table on dynalite, Kinde on the loopback emulator. A **DynamoDB hit** is a key another container verified; a **miss** is a key no cache holds (Kinde verifies it, the verdict is written back). The bare DynamoDB client imports the SDK's client and sends one GetItem: the floor for any authorizer with a shared cache. Keygate runs with the component's settings but two: a positive lifetime that outlasts the run (so the cached key stays a hit) and a DynamoDB budget of 2 s (so that on a busy machine a slow first GetItem is not abandoned for Kinde; the conventional authorizer sets none). Keygate runs with `KINDE_API_IDS` set, as a deployment must have it or `requiredScopes` (preview refuses neither), so it also checks the key's API and type from the key's Kinde record, which the conventional authorizer does not.",
       "",
       table(
         ["bundle", "what it holds", "loaded at import", "whole bundle"],

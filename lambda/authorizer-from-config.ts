@@ -6,6 +6,7 @@ import { DynamoDbVerdictStore } from "./cache/dynamodb-verdict-store";
 import { MemoryVerdictCache } from "./cache/memory-verdict-cache";
 import { DynamoDbKeyMetadataStore } from "./cache/dynamodb-key-metadata-store";
 import type { AuthorizerConfig } from "./config";
+import { needsKeyMetadata } from "./decision";
 import { IpFailureBudget } from "./flood/ip-failure-budget";
 import { CircuitBreaker, DEFAULT_BREAKER } from "./kinde/circuit-breaker";
 import { clientSecretSource, type SecretReader } from "./kinde/client-secret";
@@ -45,6 +46,14 @@ export function authorizerFromConfig(
   const lifetimes = { positiveMs: config.cacheTtlSeconds * 1000, negativeMs: config.negativeCacheTtlSeconds * 1000 };
   const staleIfErrorMs = config.staleIfErrorSeconds * 1000;
   const breaker = new CircuitBreaker(new KindeVerifyClient(config.kinde.domain, tokens, now), { ...DEFAULT_BREAKER, now, random: runtime.random ?? Math.random });
+  const keyMetadata = new KeyMetadataResolver({
+    kinde: new KindeKeyMetadataClient(config.kinde.domain, tokens),
+    store: dynamodb && config.cacheTableName ? new DynamoDbKeyMetadataStore(dynamodb, config.cacheTableName, config.dynamoDbTimeoutMs) : undefined,
+    memoryMaxEntries: config.memoryCacheMaxEntries,
+    ttlMs: config.keyMetadataTtlSeconds * 1000,
+    timeoutMs: config.verifyTimeoutMs,
+    now,
+  });
   const verdicts = new VerdictResolver({
     memory: new MemoryVerdictCache({ maxEntries: config.memoryCacheMaxEntries, ttlMs: config.memoryCacheTtlSeconds * 1000, lifetimes }),
     store:
@@ -56,14 +65,8 @@ export function authorizerFromConfig(
     staleIfErrorMs,
     verifyTimeoutMs: config.verifyTimeoutMs,
     ...(config.failedKeysPerIpPerMinute > 0 ? { ipFailureBudget: new IpFailureBudget({ maxFailedKeysPerMinute: config.failedKeysPerIpPerMinute }) } : {}),
-    now,
-  });
-  const keyMetadata = new KeyMetadataResolver({
-    kinde: new KindeKeyMetadataClient(config.kinde.domain, tokens),
-    store: dynamodb && config.cacheTableName ? new DynamoDbKeyMetadataStore(dynamodb, config.cacheTableName, config.dynamoDbTimeoutMs) : undefined,
-    memoryMaxEntries: config.memoryCacheMaxEntries,
-    ttlMs: config.keyMetadataTtlSeconds * 1000,
-    timeoutMs: config.verifyTimeoutMs,
+    // The metadata the rules need is stored with the verdict: a DynamoDB hit is then one read.
+    keyMetadata: { resolver: keyMetadata, needed: (verdict) => needsKeyMetadata(verdict, config) },
     now,
   });
   const usage = lazyUsageKeyResolver(config, dynamodb, usageOptions);

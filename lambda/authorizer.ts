@@ -98,8 +98,13 @@ export function createAuthorizer(deps: AuthorizerDependencies): AuthorizerHandle
     let keyMetadata: KeyMetadataLookup | undefined;
     if (needsKeyMetadata(resolved.verdict, deps.config)) {
       try {
-        if (!deps.keyMetadata) throw new Error("no key metadata resolver");
-        const metadata = await deps.keyMetadata.resolve(resolved.verdict.valid ? resolved.verdict.keyId : undefined);
+        const carried = resolved.keyMetadata;
+        if (carried && "error" in carried) throw carried.error;
+        let metadata = carried?.resolved;
+        if (!metadata) {
+          if (!deps.keyMetadata) throw new Error("no key metadata resolver");
+          metadata = await deps.keyMetadata.resolve(resolved.verdict.valid ? resolved.verdict.keyId : undefined);
+        }
         keyMetadata = metadata.lookup;
         record.key_metadata_source = metadata.source;
         if (metadata.lookup.found && metadata.lookup.metadata.type) record.key_type = metadata.lookup.metadata.type;

@@ -1,11 +1,8 @@
 import { GetItemCommand, PutItemCommand, type AttributeValue, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import type { KeyMetadata } from "../kinde/key-metadata";
+import type { KeyMetadata, UsableKeyMetadata } from "../kinde/key-metadata";
 
 /** Metadata as stored, with the epoch ms until which it may be used. */
-export interface StoredKeyMetadata {
-  metadata: KeyMetadata;
-  usableUntil: number;
-}
+export type StoredKeyMetadata = UsableKeyMetadata;
 
 /**
  * Key metadata shared by every container, in the verdict cache table (partition key `pk`, TTL

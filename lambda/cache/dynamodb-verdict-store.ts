@@ -1,4 +1,5 @@
 import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand, type AttributeValue, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { UsableKeyMetadata } from "../kinde/key-metadata";
 import { boundedVerdict, type Verdict, type VerdictLifetimes } from "../verdict/verdict";
 
 export interface DynamoDbVerdictStoreOptions {
@@ -16,7 +17,10 @@ export interface DynamoDbVerdictStoreOptions {
  *
  * Item: `pk` = `verdict#<sha256 of the key>` (never the key), `valid`, `reason`, `keyId`, `userId`,
  * `orgCode`, `scopes`, `verifiedAt` and `freshUntil` (epoch ms), `expiresAt` (epoch seconds: after
- * it the item is worthless). A positive item is kept to the end of its stale-if-error window. A
+ * it the item is worthless). A positive item whose key's metadata was read may carry it, so that a hit
+ * is one read: `keyApiIds`, `keyType`, `keyCreatedOn` and `keyMetadataUsableUntil` (epoch ms, its own
+ * lifetime, checked on read; an item without them, or with them unreadable, is a verdict without
+ * metadata). A positive item is kept to the end of its stale-if-error window. A
  * negative one is kept at least as long as any positive verdict it replaced could still be served
  * stale, so that no container falls back to a key Kinde has since refused. DynamoDB's TTL deletion
  * lags by hours, so expiry is checked on every read.
@@ -41,7 +45,7 @@ export class DynamoDbVerdictStore {
     if (!item) return undefined;
     const expiresAt = numberAttribute(item.expiresAt);
     if (expiresAt === undefined || !Number.isInteger(expiresAt) || expiresAt * 1000 <= now) return undefined;
-    const verdict = decode(item);
+    const verdict = decode(item, now);
     return verdict && boundedVerdict(verdict, lifetimes, now);
   }
 
@@ -86,12 +90,37 @@ function encode(verdict: Verdict): Record<string, AttributeValue> {
     ...(verdict.keyId ? { keyId: { S: verdict.keyId } } : {}),
     ...(verdict.userId ? { userId: { S: verdict.userId } } : {}),
     ...(verdict.orgCode ? { orgCode: { S: verdict.orgCode } } : {}),
+    ...(verdict.keyId && verdict.keyMetadata?.metadata.keyId === verdict.keyId ? encodeKeyMetadata(verdict.keyMetadata) : {}),
     ...common,
   };
 }
 
+function encodeKeyMetadata({ metadata, usableUntil }: UsableKeyMetadata): Record<string, AttributeValue> {
+  return {
+    keyApiIds: { L: metadata.apiIds.map((id) => ({ S: id })) },
+    ...(metadata.type ? { keyType: { S: metadata.type } } : {}),
+    ...(metadata.createdOn ? { keyCreatedOn: { S: metadata.createdOn } } : {}),
+    keyMetadataUsableUntil: { N: String(usableUntil) },
+  };
+}
+
+/** The key's metadata carried by an item, while usable at `now`; undefined when absent, expired or unreadable. */
+function decodeKeyMetadata(keyId: string | undefined, item: Record<string, AttributeValue>, now: number): UsableKeyMetadata | undefined {
+  const usableUntil = numberAttribute(item.keyMetadataUsableUntil);
+  const apiIds = item.keyApiIds?.L;
+  if (keyId === undefined || usableUntil === undefined || usableUntil <= now) return undefined;
+  if (!Array.isArray(apiIds) || !apiIds.every((value) => typeof value.S === "string")) return undefined;
+  const type = optionalString(item.keyType);
+  const createdOn = optionalString(item.keyCreatedOn);
+  if (type === null || createdOn === null) return undefined;
+  return {
+    metadata: { keyId, apiIds: apiIds.map((value) => value.S as string), ...(type ? { type } : {}), ...(createdOn ? { createdOn } : {}) },
+    usableUntil,
+  };
+}
+
 /** An item this version cannot read, or with any attribute of the wrong type, is treated as a miss, never as a verdict. */
-function decode(item: Record<string, AttributeValue>): Verdict | undefined {
+function decode(item: Record<string, AttributeValue>, now: number): Verdict | undefined {
   const verifiedAt = numberAttribute(item.verifiedAt);
   const freshUntil = numberAttribute(item.freshUntil);
   if (verifiedAt === undefined || freshUntil === undefined || typeof item.valid?.BOOL !== "boolean") return undefined;
@@ -106,6 +135,7 @@ function decode(item: Record<string, AttributeValue>): Verdict | undefined {
   const orgCode = optionalString(item.orgCode);
   if (keyId === null || userId === null || orgCode === null) return undefined;
   if (!userId && !orgCode) return undefined;
+  const keyMetadata = decodeKeyMetadata(keyId, item, now);
   return {
     valid: true,
     scopes: scopes.map((value) => value.S as string),
@@ -114,6 +144,7 @@ function decode(item: Record<string, AttributeValue>): Verdict | undefined {
     ...(orgCode ? { orgCode } : {}),
     verifiedAt,
     freshUntil,
+    ...(keyMetadata ? { keyMetadata } : {}),
   };
 }
 

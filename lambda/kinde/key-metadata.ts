@@ -18,6 +18,22 @@ export interface KeyMetadata {
   createdOn?: string;
 }
 
+/** Metadata as cached, with the epoch ms until which it may be used (at most `KEY_METADATA_TTL_SECONDS` after Kinde's answer). */
+export interface UsableKeyMetadata {
+  metadata: KeyMetadata;
+  usableUntil: number;
+}
+
+/**
+ * Cached metadata as this container may use it now: for the key id asked about, not yet expired, and
+ * not usable for longer than the lifetime in force from now (a stamp further ahead is corrupt or was
+ * written under a longer setting), else undefined.
+ */
+export function usableKeyMetadata(held: UsableKeyMetadata | undefined, keyId: string | undefined, now: number, ttlMs: number): UsableKeyMetadata | undefined {
+  if (!held || keyId === undefined || held.metadata.keyId !== keyId) return undefined;
+  return now < held.usableUntil && held.usableUntil <= now + ttlMs ? held : undefined;
+}
+
 /** Kinde's answer for a key id: its metadata, or a documented 404 saying there is no such key. */
 export type KeyMetadataLookup = { found: true; metadata: KeyMetadata } | { found: false };
 

@@ -2,14 +2,24 @@ import type { DynamoDbVerdictStore } from "../cache/dynamodb-verdict-store";
 import type { MemoryVerdictCache } from "../cache/memory-verdict-cache";
 import { describeError, VerificationUnavailableError } from "../errors";
 import { IpFailureBudgetExceededError, type IpFailureBudget } from "../flood/ip-failure-budget";
+import { usableKeyMetadata, type UsableKeyMetadata } from "../kinde/key-metadata";
+import type { KeyMetadataResolver, ResolvedKeyMetadata } from "../kinde/key-metadata-resolver";
 import type { KindeVerifyClient } from "../kinde/verify-client";
 import { newestVerdict, verdictFromKinde, type Verdict, type VerdictLifetimes } from "./verdict";
 
 export type VerdictSource = "memory" | "dynamodb" | "kinde" | "stale";
 
+/** The key's metadata as the verdict lookup found it: cached with the verdict, fetched for it, or why it could not be had. */
+export type KeyMetadataOutcome = { resolved: ResolvedKeyMetadata } | { error: unknown };
+
 export interface ResolvedVerdict {
   verdict: Verdict;
   source: VerdictSource;
+  /**
+   * Set when the rules need the key's metadata and it came with the verdict (cached with it, or fetched
+   * before a verdict from Kinde was stored), or could not be fetched. Absent: the caller looks it up.
+   */
+  keyMetadata?: KeyMetadataOutcome;
   /** Set when the DynamoDB cache was skipped because it failed or was slow. */
   cacheError?: string;
   /** Set when the verdict is a stale fallback: why Kinde could not be asked. */
@@ -26,8 +36,15 @@ export interface VerdictResolverOptions {
   verifyTimeoutMs: number;
   /** Refuses unknown keys from source IPs that sent too many failed ones; absent means no such limit. */
   ipFailureBudget?: IpFailureBudget;
+  /**
+   * The keys' metadata, for rules that need it (`needed`): fetched before a verdict from Kinde is
+   * stored and stored with it, so that a hit is one read and a miss one write. Absent: verdicts carry none.
+   */
+  keyMetadata?: { resolver: Pick<KeyMetadataResolver, "resolveWithPendingWrite" | "ttlMs">; needed: (verdict: Verdict) => boolean };
   now?: () => number;
 }
+
+const NOTHING_WRITTEN: Promise<string | undefined> = Promise.resolve(undefined);
 
 /** What DynamoDB said about a key: its item (fresh or not), or why it could not say. */
 interface StoreRead {
@@ -56,6 +73,10 @@ export class VerdictResolver {
    * up its budget its unknown keys throw IpFailureBudgetExceededError without a Kinde call.
    */
   async resolve(keyHash: string, apiKey: string, sourceIp?: string): Promise<ResolvedVerdict> {
+    return this.withCarriedKeyMetadata(await this.resolveVerdict(keyHash, apiKey, sourceIp));
+  }
+
+  private async resolveVerdict(keyHash: string, apiKey: string, sourceIp?: string): Promise<ResolvedVerdict> {
     const { memory, ipFailureBudget: budget } = this.options;
     const cached = memory.fresh(keyHash, this.now());
     if (cached) {
@@ -122,17 +143,57 @@ export class VerdictResolver {
       throw error;
     }
 
+    const metadata = await this.keyMetadataFor(verdict, stored, memory.any(keyHash));
+    if (metadata.usable && verdict.valid) verdict = { ...verdict, keyMetadata: metadata.usable };
+
     memory.remember(keyHash, verdict, this.now());
     // After a failed read a positive verdict is not written (the cache is struggling, and a missing
     // positive costs only a Kinde call), but a refusal always is: it must reach every container.
-    if (store && (readError === undefined || !verdict.valid)) {
-      try {
-        await store.put(keyHash, verdict);
-      } catch (error) {
-        cacheError = describeError(error);
-      }
+    // The key's metadata item, when its lookup started one, is written alongside: one write round trip.
+    const verdictWritten =
+      store && (readError === undefined || !verdict.valid)
+        ? store.put(keyHash, verdict).then(
+            () => undefined,
+            (error: unknown) => describeError(error),
+          )
+        : NOTHING_WRITTEN;
+    const [verdictWriteError, metadataWriteError] = await Promise.all([verdictWritten, metadata.written]);
+    cacheError = verdictWriteError ?? cacheError;
+    let keyMetadata = metadata.outcome;
+    if (keyMetadata && "resolved" in keyMetadata && metadataWriteError !== undefined) keyMetadata = { resolved: { ...keyMetadata.resolved, cacheError: metadataWriteError } };
+    return { verdict, source: "kinde", ...(cacheError ? { cacheError } : {}), ...(keyMetadata ? { keyMetadata } : {}) };
+  }
+
+  /**
+   * The key's metadata for a verdict just made at Kinde, when the rules need it: carried by the verdict
+   * it replaces (a refresh), else from the resolver (memory, its DynamoDB item, Kinde's key read).
+   */
+  private async keyMetadataFor(
+    verdict: Verdict,
+    ...replaced: (Verdict | undefined)[]
+  ): Promise<{ outcome?: KeyMetadataOutcome; usable?: UsableKeyMetadata; written: Promise<string | undefined> }> {
+    const wanted = this.options.keyMetadata;
+    if (!wanted || !verdict.valid || !wanted.needed(verdict)) return { written: NOTHING_WRITTEN };
+    for (const earlier of replaced) {
+      const carried = earlier?.valid ? usableKeyMetadata(earlier.keyMetadata, verdict.keyId, this.now(), wanted.resolver.ttlMs) : undefined;
+      if (carried) return { outcome: { resolved: carriedLookup(carried) }, usable: carried, written: NOTHING_WRITTEN };
     }
-    return { verdict, source: "kinde", ...(cacheError ? { cacheError } : {}) };
+    try {
+      const { resolved, written } = await wanted.resolver.resolveWithPendingWrite(verdict.keyId);
+      const usable = resolved.lookup.found && resolved.usableUntil !== undefined ? { metadata: resolved.lookup.metadata, usableUntil: resolved.usableUntil } : undefined;
+      return { outcome: { resolved }, ...(usable ? { usable } : {}), written };
+    } catch (error) {
+      return { outcome: { error }, written: NOTHING_WRITTEN };
+    }
+  }
+
+  /** A verdict read from a cache that carries the key's metadata, still usable, answers for it too. */
+  private withCarriedKeyMetadata(resolved: ResolvedVerdict): ResolvedVerdict {
+    const wanted = this.options.keyMetadata;
+    const { verdict } = resolved;
+    if (resolved.keyMetadata || !wanted || !verdict.valid || !wanted.needed(verdict)) return resolved;
+    const carried = usableKeyMetadata(verdict.keyMetadata, verdict.keyId, this.now(), wanted.resolver.ttlMs);
+    return carried ? { ...resolved, keyMetadata: { resolved: carriedLookup(carried) } } : resolved;
   }
 
   /**
@@ -143,4 +204,8 @@ export class VerdictResolver {
     const newest = newestVerdict(candidates);
     return newest?.valid && this.now() < newest.freshUntil + this.options.staleIfErrorMs ? newest : undefined;
   }
+}
+
+function carriedLookup(carried: UsableKeyMetadata): ResolvedKeyMetadata {
+  return { lookup: { found: true, metadata: carried.metadata }, source: "with-verdict", usableUntil: carried.usableUntil };
 }

@@ -1,3 +1,4 @@
+import type { UsableKeyMetadata } from "../kinde/key-metadata";
 import type { KindeVerifyAnswer } from "../kinde/verify-client";
 
 /**
@@ -15,6 +16,11 @@ export type Verdict =
       verifiedAt: number;
       /** Trusted until then; afterwards usable only as a stale fallback while Kinde is unavailable. */
       freshUntil: number;
+      /**
+       * The key's metadata (by `keyId`), when the rules needed it as the verdict was made: cached with
+       * the verdict so that a hit needs no second lookup. It keeps its own lifetime, checked on use.
+       */
+      keyMetadata?: UsableKeyMetadata;
     }
   | { valid: false; reason: "invalid_key" | "inactive_key"; verifiedAt: number; freshUntil: number };
 

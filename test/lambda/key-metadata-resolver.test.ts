@@ -37,7 +37,7 @@ function kindeStandIn(answer: (keyId: string) => KeyMetadataLookup | Error = fou
   };
 }
 
-function resolver(kinde: ReturnType<typeof kindeStandIn>, now: () => number, options: { memoryMaxEntries?: number; store?: DynamoDbKeyMetadataStore | null } = {}) {
+function resolver(kinde: ReturnType<typeof kindeStandIn>, now: () => number, options: { memoryMaxEntries?: number; store?: Pick<DynamoDbKeyMetadataStore, "get" | "put"> | null } = {}) {
   return new KeyMetadataResolver({
     kinde,
     store: options.store === null ? undefined : (options.store ?? new DynamoDbKeyMetadataStore(aws.client, aws.tableName, 1_000)),
@@ -121,5 +121,31 @@ describe("the key metadata resolver", () => {
     const result = await resolver(kinde, () => 1_000, { store: broken }).resolve("api_key_1");
     expect(result).toMatchObject({ source: "kinde", lookup: found("api_key_1") });
     expect(result.cacheError).toBeTruthy();
+  });
+
+  it("hands back the item write it started, with when the metadata stops being usable, and still writes the item", async () => {
+    const keys = resolver(kindeStandIn(), () => 5_000);
+    const { resolved, written } = await keys.resolveWithPendingWrite("api_key_pending");
+    expect(resolved).toMatchObject({ source: "kinde", usableUntil: 5_000 + TTL_MS, lookup: found("api_key_pending") });
+    expect(await written).toBeUndefined();
+    expect(await new DynamoDbKeyMetadataStore(aws.client, aws.tableName, 1_000).get("api_key_pending", 5_000)).toEqual({ metadata: { keyId: "api_key_pending", apiIds: ["api_a"], type: "user" }, usableUntil: 5_000 + TTL_MS });
+    // Answered from memory afterwards: nothing more to write, and the same bound.
+    const again = await keys.resolveWithPendingWrite("api_key_pending");
+    expect(again.resolved).toMatchObject({ source: "memory", usableUntil: 5_000 + TTL_MS });
+  });
+
+  it("reports a failed item write through the write it handed back, and through resolve as a cache error", async () => {
+    let writes = 0;
+    const failingWrites: Pick<DynamoDbKeyMetadataStore, "get" | "put"> = {
+      get: () => Promise.resolve(undefined),
+      put: () => {
+        writes++;
+        return Promise.reject(new Error("ThrottlingException"));
+      },
+    };
+    const { written } = await resolver(kindeStandIn(), () => 1_000, { store: failingWrites }).resolveWithPendingWrite("api_key_a");
+    expect(await written).toMatch(/ThrottlingException/);
+    expect((await resolver(kindeStandIn(), () => 1_000, { store: failingWrites }).resolve("api_key_b")).cacheError).toMatch(/ThrottlingException/);
+    expect(writes).toBe(2);
   });
 });

@@ -4,6 +4,7 @@ import type { DynamoDbVerdictStore } from "../../lambda/cache/dynamodb-verdict-s
 import { MemoryVerdictCache } from "../../lambda/cache/memory-verdict-cache";
 import { VerificationUnavailableError } from "../../lambda/errors";
 import { IpFailureBudget, IpFailureBudgetExceededError } from "../../lambda/flood/ip-failure-budget";
+import type { KeyMetadataResolver, ResolvedKeyMetadataWithPendingWrite } from "../../lambda/kinde/key-metadata-resolver";
 import type { KindeVerifyAnswer, KindeVerifyClient } from "../../lambda/kinde/verify-client";
 import type { Verdict } from "../../lambda/verdict/verdict";
 import { VerdictResolver } from "../../lambda/verdict/verdict-resolver";
@@ -62,10 +63,37 @@ class FakeKinde implements Pick<KindeVerifyClient, "verify"> {
 
 const DOWN = new VerificationUnavailableError("kinde_server_error", "Kinde answered 500");
 
-function setup(options: { staleIfErrorMs?: number; memoryTtlMs?: number; budget?: number } = {}) {
+/** The key metadata resolver as the verdict resolver sees it: answers, failures and the item writes it starts, counted. */
+class FakeKeyMetadata implements Pick<KeyMetadataResolver, "resolveWithPendingWrite" | "ttlMs"> {
+  readonly ttlMs = 3_600_000;
+  lookups = 0;
+  failure: Error | undefined;
+  /** When set, the metadata item write the lookup starts settles only when the test calls it. */
+  finishWrite: ((error?: string) => void) | undefined;
+  private holdWrites = false;
+
+  constructor(private readonly now: () => number) {}
+
+  holdWrite(): void {
+    this.holdWrites = true;
+  }
+
+  resolveWithPendingWrite(keyId: string | undefined): Promise<ResolvedKeyMetadataWithPendingWrite> {
+    this.lookups++;
+    if (this.failure) return Promise.reject(this.failure);
+    const written = this.holdWrites ? new Promise<string | undefined>((resolve) => (this.finishWrite = resolve)) : Promise.resolve(undefined);
+    return Promise.resolve({
+      resolved: { lookup: { found: true, metadata: { keyId: keyId!, apiIds: ["api_ours"], type: "user" } }, source: "kinde", usableUntil: this.now() + this.ttlMs },
+      written,
+    });
+  }
+}
+
+function setup(options: { staleIfErrorMs?: number; memoryTtlMs?: number; budget?: number; keyMetadata?: boolean } = {}) {
   const clock = new FakeClock();
   const store = new FakeStore();
   const kinde = new FakeKinde();
+  const keyMetadata = new FakeKeyMetadata(clock.now);
   const memory = new MemoryVerdictCache({ maxEntries: 100, ttlMs: options.memoryTtlMs ?? 30_000, lifetimes: LIFETIMES });
   const resolver = new VerdictResolver({
     memory,
@@ -76,8 +104,9 @@ function setup(options: { staleIfErrorMs?: number; memoryTtlMs?: number; budget?
     verifyTimeoutMs: 1_000,
     now: clock.now,
     ...(options.budget ? { ipFailureBudget: new IpFailureBudget({ maxFailedKeysPerMinute: options.budget }) } : {}),
+    ...(options.keyMetadata ? { keyMetadata: { resolver: keyMetadata, needed: (verdict: Verdict) => verdict.valid } } : {}),
   });
-  return { clock, store, kinde, memory, resolver };
+  return { clock, store, kinde, memory, resolver, keyMetadata };
 }
 
 async function failure(promise: Promise<unknown>): Promise<unknown> {
@@ -238,5 +267,58 @@ describe("VerdictResolver: the per-IP budget of failed keys", () => {
     await failure(resolver.resolve("bad3", "bad-key-3", "198.51.100.7"));
     clock.advance(60_000);
     expect((await resolver.resolve("bad3", "bad-key-3", "198.51.100.7")).source).toBe("kinde");
+  });
+});
+
+describe("the key's metadata, when the rules need it", () => {
+  it("is fetched once for concurrent misses and stored with the verdict, which then answers for it", async () => {
+    const { resolver, store, keyMetadata, kinde } = setup({ keyMetadata: true });
+    kinde.hold();
+    const misses = [resolver.resolve("h", "key"), resolver.resolve("h", "key")];
+    kinde.release();
+    for (const resolved of await Promise.all(misses)) expect(resolved.keyMetadata).toMatchObject({ resolved: { source: "kinde", lookup: { found: true } } });
+    expect(keyMetadata.lookups).toBe(1);
+    expect(store.items.get("h")).toMatchObject({ valid: true, keyMetadata: { metadata: { keyId: "api_key_alice", apiIds: ["api_ours"] } } });
+    expect((await resolver.resolve("h", "key")).keyMetadata).toMatchObject({ resolved: { source: "with-verdict" } });
+    expect(keyMetadata.lookups).toBe(1);
+  });
+
+  it("is not asked for a refusal", async () => {
+    const { resolver, kinde, keyMetadata } = setup({ keyMetadata: true });
+    kinde.answer = REVOKED;
+    expect((await resolver.resolve("h", "key")).keyMetadata).toBeUndefined();
+    expect(keyMetadata.lookups).toBe(0);
+  });
+
+  it("reports a failed lookup and still stores the verdict, without metadata", async () => {
+    const { resolver, store, keyMetadata } = setup({ keyMetadata: true });
+    const failure = new VerificationUnavailableError("kinde_server_error", "the key metadata endpoint answered 503");
+    keyMetadata.failure = failure;
+    expect((await resolver.resolve("h", "key")).keyMetadata).toEqual({ error: failure });
+    expect(store.items.get("h")).toMatchObject({ valid: true });
+    expect(store.items.get("h")).not.toHaveProperty("keyMetadata");
+    // The verdict is fresh; the metadata is the caller's to look up now.
+    expect((await resolver.resolve("h", "key")).keyMetadata).toBeUndefined();
+  });
+
+  it("writes the verdict alongside the metadata item, not after it, and reports the item's failure", async () => {
+    const { resolver, store, keyMetadata } = setup({ keyMetadata: true });
+    keyMetadata.holdWrite();
+    const resolving = resolver.resolve("h", "key");
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(store.writes).toBe(1);
+    keyMetadata.finishWrite?.("ThrottlingException");
+    expect((await resolving).keyMetadata).toMatchObject({ resolved: { source: "kinde", cacheError: "ThrottlingException" } });
+  });
+
+  it("carried by a verdict is used only while usable, checked on every read", async () => {
+    const { resolver, clock, keyMetadata } = setup({ keyMetadata: true, memoryTtlMs: 300_000 });
+    await resolver.resolve("h", "key");
+    clock.advance(keyMetadata.ttlMs - 1);
+    // Past the verdict's own lifetime too: a refresh, whose metadata comes from the verdict it replaces while usable.
+    const refreshed = await resolver.resolve("h", "key");
+    expect(refreshed).toMatchObject({ source: "kinde", keyMetadata: { resolved: { source: "with-verdict" } } });
+    clock.advance(1);
+    expect((await resolver.resolve("h", "key")).keyMetadata).toBeUndefined();
   });
 });
