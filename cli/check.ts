@@ -63,6 +63,11 @@ export async function check(argv: readonly string[], io: CommandIo): Promise<num
   }
   if (values["http-api-id"] !== undefined) return checkHttpApi(values, io);
   const target = await resolveTarget(values, io);
+  // npm start in HTTP mode runs an HTTP API: named by no REST flag, that is the API to check.
+  if (target.localHttpApiId !== undefined && values["rest-api-id"] === undefined && values.stage === undefined) {
+    target.close();
+    return checkHttpApi({ ...values, "http-api-id": target.localHttpApiId }, io);
+  }
   try {
     if (target.stages.length === 0) {
       throw new UsageError(

@@ -250,6 +250,7 @@ export async function startKeygateLocal(options: KeygateLocalOptions = {}): Prom
       dynamodb: { endpoint: dynamodb.endpoint, tableName, embedded: dynamodb.mode === "embedded" },
       authorizer: { type: authorizerType, identitySource: identitySources, resultTtlSeconds: settings.authorizerResultTtlSeconds, memoryCacheTtlSeconds: config.memoryCacheTtlSeconds },
       resourcePaths: restApiResources(config.routeRules),
+      ...(httpApi ? { httpApi: { routes: httpApi.routes, routeKeyInIdentitySources: config.routeRules.length > 0 } } : {}),
       usagePlans,
       flushAuthorizerCache: () => cache.flush(),
       endpointsFile: options.endpointsFile === false ? undefined : resolve(cwd, options.endpointsFile ?? localEndpointsPath(cwd)),
