@@ -30,7 +30,8 @@ export const CHECK_HELP = `Usage: keygate check [--rest-api-id <id> --stage <sta
 Reports, without changing anything, the methods of a REST API that do not use Keygate's authorizer,
 whether apiKeySource and apiKeyRequired are set as usage plans need, and whether the stage's
 deployment predates the authorizer or Keygate's gateway responses (then redeploy the stage).
-Without --rest-api-id, checks every stage in the stack's apis output.
+Without --rest-api-id, checks every stage in the stack's apis output (with --local, the API npm start
+runs: its HTTP API when it runs one, KEYGATE_LOCAL_API=http).
 
 Exit status 1 when a method is unprotected (or, with usage plans, unmetered).
 
