@@ -38,10 +38,10 @@ export async function checkHttpApi(options: HttpApiCheckOptions, io: CommandIo):
     throw new UsageError("keygate check: --http-api-id names an HTTP API, which has no --rest-api-id, and whose routes are checked on every stage: pass one kind of API");
   }
   if (options["usage-plans"]) throw new UsageError("keygate check: --usage-plans is for REST APIs; HTTP APIs have no usage plans");
-  const { client, stack } = await connect(options, io);
+  const { client, stack, place } = await connect(options, io);
   try {
     const api = await client.send(new GetApiCommand({ ApiId: apiId })).catch((error: unknown) => {
-      if (error instanceof NotFoundException) throw new UsageError(`keygate check: no HTTP API ${apiId} in ${options.local ? "npm start" : "this account and Region"} (${error.message})`);
+      if (error instanceof NotFoundException) throw new UsageError(`keygate check: no HTTP API ${apiId} in ${place} (${error.message})`);
       throw error;
     });
     if (api.ProtocolType !== undefined && api.ProtocolType !== "HTTP") throw new UsageError(`keygate check: API ${apiId} is a ${api.ProtocolType} API, not an HTTP API`);
@@ -76,8 +76,11 @@ interface StackHints {
   functionName: string | undefined;
 }
 
-/** The client, and what the stack says about its HTTP APIs (nothing with --local, or when the stack cannot be read). */
-async function connect(options: HttpApiCheckOptions, io: CommandIo): Promise<{ client: ApiGatewayV2Client; stack: StackHints }> {
+/**
+ * The client, what the stack (or npm start) says about its HTTP APIs (nothing when the stack cannot be
+ * read), and how to name where the API was looked for.
+ */
+async function connect(options: HttpApiCheckOptions, io: CommandIo): Promise<{ client: ApiGatewayV2Client; stack: StackHints; place: string }> {
   const none: StackHints = { authorizerIds: new Map(), functionName: undefined };
   if (options.local) {
     if (options.stack) throw new UsageError("--local and --stack name two different places: pass one");
@@ -86,17 +89,20 @@ async function connect(options: HttpApiCheckOptions, io: CommandIo): Promise<{ c
     if (!local) throw new UsageError(`--local: no running npm start recorded in ${path}; start it in this folder first (npm start)`);
     // The local control plane checks only that requests are signed.
     const client = new ApiGatewayV2Client({ endpoint: local.controlPlaneUrl, region: local.region, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
-    return { client, stack: { ...none, authorizerIds: new Map([[local.restApiId, local.authorizerId]]) } };
+    // npm start runs one API: in HTTP mode it is the HTTP API recorded here, in REST mode there is none.
+    const place = local.httpApiId !== undefined ? `npm start, which serves only ${local.httpApiId}` : "npm start, which runs a REST API (KEYGATE_LOCAL_API=http npm start runs an HTTP API)";
+    return { client, stack: { ...none, authorizerIds: local.httpApiId !== undefined ? new Map([[local.httpApiId, local.authorizerId]]) : new Map() }, place };
   }
   const region = options.region ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION;
   const client = new ApiGatewayV2Client(region ? { region } : {});
-  if (options["authorizer-id"] !== undefined) return { client, stack: none };
+  const place = "this account and Region";
+  if (options["authorizer-id"] !== undefined) return { client, stack: none, place };
   const outputs = await readStackOutputs(io, options.stack);
   if ("unavailable" in outputs) {
     io.err(`note: ${outputs.unavailable}; using the flags given`);
-    return { client, stack: none };
+    return { client, stack: none, place };
   }
-  return { client, stack: { authorizerIds: new Map(outputs.httpApis.map((api) => [api.apiId, api.authorizerId])), functionName: outputs.functionName } };
+  return { client, place, stack: { authorizerIds: new Map(outputs.httpApis.map((api) => [api.apiId, api.authorizerId])), functionName: outputs.functionName } };
 }
 
 /** Keygate's authorizer on this API: the one named, else the stack's, else the one whose URI names the stack's function. */

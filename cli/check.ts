@@ -30,7 +30,8 @@ export const CHECK_HELP = `Usage: keygate check [--rest-api-id <id> --stage <sta
 Reports, without changing anything, the methods of a REST API that do not use Keygate's authorizer,
 whether apiKeySource and apiKeyRequired are set as usage plans need, and whether the stage's
 deployment predates the authorizer or Keygate's gateway responses (then redeploy the stage).
-Without --rest-api-id, checks every stage in the stack's apis output.
+Without --rest-api-id, checks every stage in the stack's apis output (with --local, the API npm start
+runs: its HTTP API when it runs one, KEYGATE_LOCAL_API=http).
 
 Exit status 1 when a method is unprotected (or, with usage plans, unmetered).
 
@@ -63,6 +64,11 @@ export async function check(argv: readonly string[], io: CommandIo): Promise<num
   }
   if (values["http-api-id"] !== undefined) return checkHttpApi(values, io);
   const target = await resolveTarget(values, io);
+  // npm start in HTTP mode runs an HTTP API: named by no REST flag, that is the API to check.
+  if (target.localHttpApiId !== undefined && values["rest-api-id"] === undefined && values.stage === undefined) {
+    target.close();
+    return checkHttpApi({ ...values, "http-api-id": target.localHttpApiId }, io);
+  }
   try {
     if (target.stages.length === 0) {
       throw new UsageError(

@@ -13,6 +13,11 @@ export interface LocalEndpoints {
   dynamodb: { endpoint: string; tableName: string; embedded: boolean };
   /** The local API Gateway control plane (AWS_ENDPOINT_URL_API_GATEWAY for the SDK). */
   controlPlaneUrl: string;
+  /** The kind of API the local gateway plays (KEYGATE_LOCAL_API): a REST API, or an HTTP API. */
+  apiKind: "rest" | "http";
+  /** In HTTP mode: the HTTP API's id, as API Gateway v2's calls name it. */
+  httpApiId?: string;
+  /** The REST API's description, which `keygate invalidate --local` flushes the authorizer cache through in either mode. */
   restApiId: string;
   stageName: string;
   authorizerId: string;
@@ -48,6 +53,7 @@ export function readLocalEndpoints(path: string): LocalEndpoints | undefined {
     typeof parsed.dynamodb?.endpoint === "string" &&
     typeof parsed.dynamodb.tableName === "string" &&
     typeof parsed.controlPlaneUrl === "string" &&
+    (parsed.apiKind === "rest" || (parsed.apiKind === "http" && typeof parsed.httpApiId === "string")) &&
     typeof parsed.restApiId === "string" &&
     typeof parsed.stageName === "string" &&
     typeof parsed.authorizerId === "string" &&

@@ -18,6 +18,8 @@ export interface Target {
   region: string;
   /** With --local: the REST API `npm start` serves (the only one there). */
   localRestApiId: string | undefined;
+  /** With --local, when `npm start` runs an HTTP API (KEYGATE_LOCAL_API=http): its id. */
+  localHttpApiId: string | undefined;
   tableName: string | undefined;
   stages: ProtectedStage[];
   /** The authorizer function's name, to recognise its authorizers on an API. */
@@ -48,6 +50,7 @@ export async function resolveTarget(values: Parsed<typeof TARGET_OPTIONS>["value
       local: true,
       region: local.region,
       localRestApiId: local.restApiId,
+      localHttpApiId: local.httpApiId,
       tableName: values.table ?? local.dynamodb.tableName,
       stages: flagStages.length > 0 ? flagStages : [{ restApiId: local.restApiId, stageName: local.stageName, authorizerId: local.authorizerId }],
       // The local API's authorizer is known by id (above): no function name is needed to recognise it.
@@ -84,6 +87,7 @@ export async function resolveTarget(values: Parsed<typeof TARGET_OPTIONS>["value
     local: false,
     region,
     localRestApiId: undefined,
+    localHttpApiId: undefined,
     tableName: values.table ?? stack?.tableName,
     stages,
     functionName: stack?.functionName,

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { GATEWAY_RESPONSES, responseParameters } from "./gateway-responses";
+import { httpApiIdentitySources } from "./http-api-identity-sources";
 import type { ResolvedApi, ResolvedHttpApi } from "./resolve-settings";
 
 export interface AttachmentTarget {
@@ -76,11 +77,6 @@ export interface HttpApiAttachment {
   authorizer: aws.apigatewayv2.Authorizer;
 }
 
-/** Where an HTTP API authorizer puts the key (API Gateway's `$request.` selection expression). */
-export const HTTP_API_KEY_SOURCE = "$request.header.Authorization";
-/** The route API Gateway matched, which route rules decide on: part of the cache key when there are rules. */
-export const HTTP_API_ROUTE_SOURCE = "$context.routeKey";
-
 /**
  * The authorizer of one HTTP API: `REQUEST`, payload format 2.0 with simple responses
  * (`{ isAuthorized, context }`), as AWS's "Control access to HTTP APIs with AWS Lambda authorizers"
@@ -102,7 +98,7 @@ export function attachToHttpApi(componentName: string, api: ResolvedHttpApi, tar
       authorizerUri: target.invokeArn,
       authorizerPayloadFormatVersion: "2.0",
       enableSimpleResponses: true,
-      identitySources: target.routeRules ? [HTTP_API_KEY_SOURCE, HTTP_API_ROUTE_SOURCE] : [HTTP_API_KEY_SOURCE],
+      identitySources: httpApiIdentitySources(target.routeRules),
       authorizerResultTtlInSeconds: target.resultTtlSeconds,
     },
     { parent },

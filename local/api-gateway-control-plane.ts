@@ -9,7 +9,9 @@
  *
  * It also answers what the `keygate` command calls: GetUsagePlanKeys, GetUsage (from the local
  * gateway's metering, see `reportUsageFrom`), and for the local API it `serve`s, that API's description
- * and FlushStageAuthorizersCache (local/local-rest-api.ts).
+ * and FlushStageAuthorizersCache (local/local-rest-api.ts); and for the local HTTP API it
+ * `serveHttpApi`s, API Gateway v2's GetApi, GetAuthorizers and GetRoutes (local/local-http-api.ts), which
+ * the v2 SDK (@aws-sdk/client-apigatewayv2) calls at the same endpoint, signed for the same service.
  *
  * `npm start` runs it so the authorizer provisions keys locally, and reports every change of plan
  * membership so that the local gateway meters exactly the keys that are in a plan, as API Gateway
@@ -21,9 +23,10 @@ import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { HeldCalls } from "./held-calls";
 import { LoopbackHttpServer } from "./loopback-http-server";
+import { HTTP_API_OPERATIONS, HttpApiBadRequest, type HttpApiOperation, type LocalHttpApi } from "./local-http-api";
 import { REST_API_OPERATIONS, type LocalRestApi, type RestApiOperation } from "./local-rest-api";
 
-export type Operation = "CreateApiKey" | "DeleteApiKey" | "GetApiKeys" | "CreateUsagePlanKey" | "DeleteUsagePlanKey" | "GetUsagePlanKeys" | "GetUsage" | RestApiOperation;
+export type Operation = "CreateApiKey" | "DeleteApiKey" | "GetApiKeys" | "CreateUsagePlanKey" | "DeleteUsagePlanKey" | "GetUsagePlanKeys" | "GetUsage" | RestApiOperation | HttpApiOperation;
 
 export type Fault =
   /** 429 TooManyRequestsException with Retry-After, nothing applied. */
@@ -62,7 +65,7 @@ export type MembershipListener = (keyValue: string, planIds: readonly string[]) 
 
 export type ControlPlaneCalls = Record<Operation, number>;
 
-const OPERATIONS: Operation[] = ["CreateApiKey", "DeleteApiKey", "GetApiKeys", "CreateUsagePlanKey", "DeleteUsagePlanKey", "GetUsagePlanKeys", "GetUsage", ...REST_API_OPERATIONS];
+const OPERATIONS: Operation[] = ["CreateApiKey", "DeleteApiKey", "GetApiKeys", "CreateUsagePlanKey", "DeleteUsagePlanKey", "GetUsagePlanKeys", "GetUsage", ...REST_API_OPERATIONS, ...HTTP_API_OPERATIONS];
 const KEY_VALUE = /^[A-Za-z0-9]{20,128}$/;
 // API Gateway's tag rules: keys up to 128 characters not starting with "aws:", values up to 256.
 const TAG_KEY = /^(?!aws:)[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
@@ -89,6 +92,7 @@ export class LocalApiGatewayControlPlane {
   private readonly faults = new Map<Operation, { fault: Fault; remaining: number }>();
   private readonly holds = new Map<Operation, HeldCalls>();
   private readonly restApis: LocalRestApi[] = [];
+  private readonly httpApis: LocalHttpApi[] = [];
   private usageOf: (keyValue: string) => ReadonlyMap<string, number> = () => new Map();
   private readonly server = new LoopbackHttpServer((req, res) => void this.handle(req, res));
   /** CreateApiKey and DeleteApiKey share one token bucket when set, as they share AWS's 5 calls per second. */
@@ -177,6 +181,11 @@ export class LocalApiGatewayControlPlane {
     this.restApis.push(api);
   }
 
+  /** Answers API Gateway v2's reads about `api` (GetApi, GetAuthorizers, GetRoutes). */
+  serveHttpApi(api: LocalHttpApi): void {
+    this.httpApis.push(api);
+  }
+
   /** Where GetUsage reads a key's requests per UTC day (the gateway's metering). */
   reportUsageFrom(usageOf: (keyValue: string) => ReadonlyMap<string, number>): void {
     this.usageOf = usageOf;
@@ -258,7 +267,7 @@ export class LocalApiGatewayControlPlane {
       res.writeHead(answer.status, answer.body === undefined ? {} : { "content-type": "application/json" });
       res.end(answer.body === undefined ? undefined : JSON.stringify(answer.body));
     } catch (error) {
-      const e = error instanceof ApiError ? error : new ApiError(500, "InternalFailure", String(error));
+      const e = error instanceof ApiError ? error : error instanceof HttpApiBadRequest ? new ApiError(400, "BadRequestException", error.message) : new ApiError(500, "InternalFailure", String(error));
       res.writeHead(e.status, {
         "content-type": "application/json",
         "x-amzn-ErrorType": `${e.type}${ERROR_TYPE_SUFFIX}`,
@@ -271,9 +280,14 @@ export class LocalApiGatewayControlPlane {
   /**
    * What API Gateway answers for a path it has no route for: an API or stage that does not exist is
    * named as such ("Invalid API identifier specified", "Invalid stage identifier specified"), so a
-   * caller learns the id is wrong rather than that this stand-in lacks the call.
+   * caller learns the id is wrong rather than that this stand-in lacks the call. The same holds for an
+   * HTTP API id (API Gateway v2's `/v2/apis/{apiId}`), so in REST mode every HTTP API id is unknown.
    */
   private notFound(method: string, path: string): ApiError {
+    const [, httpApiId] = /^\/v2\/apis\/([^/]+)/.exec(path) ?? [];
+    if (httpApiId !== undefined && !this.httpApis.some((api) => api.id === decodeURIComponent(httpApiId))) {
+      return new ApiError(404, "NotFoundException", `Invalid API identifier specified ${decodeURIComponent(httpApiId)}`);
+    }
     const [, apiId, stageName] = /^\/restapis\/([^/]+)(?:\/stages\/([^/]+))?/.exec(path) ?? [];
     if (apiId !== undefined) {
       const api = this.restApis.find((candidate) => candidate.id === decodeURIComponent(apiId));
@@ -308,6 +322,10 @@ export class LocalApiGatewayControlPlane {
       return { operation: "GetUsage", run: (_body, query) => this.getUsage(planId, query) };
     }
     for (const api of this.restApis) {
+      const found = api.route(method, path, new URLSearchParams());
+      if (found) return { operation: found.operation, run: (_body, query) => api.route(method, path, query)!.run() };
+    }
+    for (const api of this.httpApis) {
       const found = api.route(method, path, new URLSearchParams());
       if (found) return { operation: found.operation, run: (_body, query) => api.route(method, path, query)!.run() };
     }

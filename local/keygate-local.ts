@@ -219,8 +219,9 @@ export async function startKeygateLocal(options: KeygateLocalOptions = {}): Prom
     const identitySources = identitySource(authorizerType, config.routeRules.length > 0);
     const usage = usagePlans?.limiter;
     // As the component configures an HTTP API's authorizer: the route key is an identity source when there are route rules.
+    const routeKeyInIdentitySources = config.routeRules.length > 0;
     const httpApi = apiKind === "http"
-      ? new HttpApiFlavor({ stage, routes: httpApiRoutes(config.routeRules), routeKeyInIdentitySources: config.routeRules.length > 0, backend: demoBackend })
+      ? new HttpApiFlavor({ stage, routes: httpApiRoutes(config.routeRules), routeKeyInIdentitySources, backend: demoBackend })
       : undefined;
     const common = { stage, authorizer, cache, ...(options.onRequest ? { onRequest: options.onRequest } : {}) };
     const gateway = httpApi
@@ -250,6 +251,7 @@ export async function startKeygateLocal(options: KeygateLocalOptions = {}): Prom
       dynamodb: { endpoint: dynamodb.endpoint, tableName, embedded: dynamodb.mode === "embedded" },
       authorizer: { type: authorizerType, identitySource: identitySources, resultTtlSeconds: settings.authorizerResultTtlSeconds, memoryCacheTtlSeconds: config.memoryCacheTtlSeconds },
       resourcePaths: restApiResources(config.routeRules),
+      ...(httpApi ? { httpApi: { routes: httpApi.routes, routeKeyInIdentitySources } } : {}),
       usagePlans,
       flushAuthorizerCache: () => cache.flush(),
       endpointsFile: options.endpointsFile === false ? undefined : resolve(cwd, options.endpointsFile ?? localEndpointsPath(cwd)),

@@ -75,6 +75,14 @@ it("says a REST API id or stage that npm start does not serve does not exist the
   expect(stage.err).toBe("REST API keygatelocal has no stage prod: check --stage");
 });
 
+it("says npm start in REST mode has no HTTP API, as API Gateway v2 says of an unknown id", async () => {
+  const run = await runCli(["check", "--local", "--http-api-id", "keygatelocal"], { cwd: h.dir });
+  expect(run.code).toBe(2);
+  expect(run.err).toBe(
+    "keygate check: no HTTP API keygatelocal in npm start, which runs a REST API (KEYGATE_LOCAL_API=http npm start runs an HTTP API) (Invalid API identifier specified keygatelocal)",
+  );
+});
+
 it("has help, and npm start removes its endpoints file when it stops", async () => {
   const help = await runCli(["check", "--help"], { cwd: h.dir });
   expect(help.code).toBe(0);

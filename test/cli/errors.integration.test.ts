@@ -111,6 +111,7 @@ describe("calls that fail", () => {
       region: "us-east-1",
       dynamodb: { endpoint: dead, tableName: "keygate-local-cache", embedded: true },
       controlPlaneUrl: dead,
+      apiKind: "rest",
       restApiId: "keygatelocal",
       stageName: "local",
       authorizerId: "keygateauth",
