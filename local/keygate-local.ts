@@ -215,11 +215,12 @@ export async function startKeygateLocal(options: KeygateLocalOptions = {}): Prom
     const stage: StageIdentity = { partition: "aws", region, accountId: LOCAL_ACCOUNT, apiId: LOCAL_API_ID, stage: apiKind === "http" ? LOCAL_HTTP_STAGE : LOCAL_STAGE };
     const cache = new AuthorizerResultCache(settings.authorizerResultTtlSeconds);
     const authorizerType = settings.authorizerType ?? DEPLOYED_DEFAULTS.authorizerType;
+    const hasRouteRules = config.routeRules.length > 0;
     // As the component deploys it: with route rules, a REQUEST authorizer's answer is cached per key and route.
-    const identitySources = identitySource(authorizerType, config.routeRules.length > 0);
+    const identitySources = identitySource(authorizerType, hasRouteRules);
     const usage = usagePlans?.limiter;
     // As the component configures an HTTP API's authorizer: the route key is an identity source when there are route rules.
-    const routeKeyInIdentitySources = config.routeRules.length > 0;
+    const routeKeyInIdentitySources = hasRouteRules;
     const httpApi = apiKind === "http"
       ? new HttpApiFlavor({ stage, routes: httpApiRoutes(config.routeRules), routeKeyInIdentitySources, backend: demoBackend })
       : undefined;

@@ -1,9 +1,7 @@
-import type { AuthorizerEvent as AnyAuthorizerEvent, RestShapedEvent } from "../event/request-view";
+import type { AuthorizerEvent } from "../event/request-view";
 import { isWellFormedKey, MAX_KEY_LENGTH } from "./key-syntax";
 
 export { MAX_KEY_LENGTH };
-/** The REST-shaped events (TOKEN and REQUEST); extractKey reads HTTP API payload-2.0 events too. */
-export type AuthorizerEvent = RestShapedEvent;
 
 export type KeyExtraction = { ok: true; key: string } | { ok: false; reason: "missing_key" | "malformed_key" };
 
@@ -17,7 +15,7 @@ const SCHEME = "bearer";
  * printable ASCII characters without spaces; anything else is refused here, before it is hashed
  * or sent anywhere. Every step is a single pass over the header, whatever it contains.
  */
-export function extractKey(event: AnyAuthorizerEvent): KeyExtraction {
+export function extractKey(event: AuthorizerEvent): KeyExtraction {
   const found = event.type === "TOKEN" ? { values: [event.authorizationToken], ambiguous: false } : authorizationHeaders(event);
   if (!found.values.some((value) => typeof value === "string" && value.trim() !== "")) return { ok: false, reason: "missing_key" };
   // Two Authorization headers are ambiguous: refuse rather than guess which one counts.
@@ -50,7 +48,7 @@ function isOptionalWhitespace(code: number): boolean {
  * null (console tests). Names that differ only in case, several values, or maps that disagree all
  * mean more than one header was sent.
  */
-function authorizationHeaders(event: Exclude<AnyAuthorizerEvent, { type: "TOKEN" }>): { values: unknown[]; ambiguous: boolean } {
+function authorizationHeaders(event: Exclude<AuthorizerEvent, { type: "TOKEN" }>): { values: unknown[]; ambiguous: boolean } {
   const single = findHeaders(event.headers);
   const multi = findHeaders("multiValueHeaders" in event ? event.multiValueHeaders : undefined);
   const multiValues = multi.flatMap((value) => (Array.isArray(value) ? (value as unknown[]) : [value]));

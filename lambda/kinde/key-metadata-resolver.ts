@@ -33,7 +33,8 @@ export interface KeyMetadataResolverOptions {
   now?: () => number;
 }
 
-const NOTHING_WRITTEN: Promise<string | undefined> = Promise.resolve(undefined);
+/** A write that was not needed: settles at once, with no error. */
+export const NOTHING_WRITTEN: Promise<string | undefined> = Promise.resolve(undefined);
 
 /**
  * A key's metadata, cheapest first: memory, DynamoDB, then Kinde. It never changes for a key id, so

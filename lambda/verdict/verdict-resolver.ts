@@ -3,7 +3,7 @@ import type { MemoryVerdictCache } from "../cache/memory-verdict-cache";
 import { describeError, VerificationUnavailableError } from "../errors";
 import { IpFailureBudgetExceededError, type IpFailureBudget } from "../flood/ip-failure-budget";
 import { usableKeyMetadata, type UsableKeyMetadata } from "../kinde/key-metadata";
-import type { KeyMetadataResolver, ResolvedKeyMetadata } from "../kinde/key-metadata-resolver";
+import { NOTHING_WRITTEN, type KeyMetadataResolver, type ResolvedKeyMetadata } from "../kinde/key-metadata-resolver";
 import type { KindeVerifyClient } from "../kinde/verify-client";
 import { newestVerdict, verdictFromKinde, type Verdict, type VerdictLifetimes } from "./verdict";
 
@@ -43,8 +43,6 @@ export interface VerdictResolverOptions {
   keyMetadata?: { resolver: Pick<KeyMetadataResolver, "resolveWithPendingWrite" | "ttlMs">; needed: (verdict: Verdict) => boolean };
   now?: () => number;
 }
-
-const NOTHING_WRITTEN: Promise<string | undefined> = Promise.resolve(undefined);
 
 /** What DynamoDB said about a key: its item (fresh or not), or why it could not say. */
 interface StoreRead {
